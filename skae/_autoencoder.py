@@ -1,0 +1,168 @@
+"""AutoencoderTransformer: a deterministic deep MLP autoencoder."""
+
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import BaseAutoencoder
+from ._validation import check_unit_interval
+from .nn import MLPAutoencoder, ReconstructionObjective
+
+
+class AutoencoderTransformer(BaseAutoencoder):
+    """Deep MLP autoencoder as a scikit-learn transformer.
+
+    An encoder maps each sample to ``n_components`` numbers and a mirrored
+    decoder maps them back; both are trained together to reconstruct the
+    input. ``transform`` runs the encoder, ``inverse_transform`` the decoder.
+    With ``hidden_layer_sizes=()`` and ``activation="identity"`` the model is
+    a linear autoencoder, whose code spans the same subspace as
+    :class:`~sklearn.decomposition.PCA` with the same ``n_components``.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code (the bottleneck).
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers. The code and the output are linear.
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction loss. ``"binary_crossentropy"`` models data in
+        [0, 1] (e.g. pixel intensities) as Bernoulli means: the decoder
+        outputs logits and ``inverse_transform`` returns their sigmoid.
+    solver : {"adam", "adamw", "sgd"}, default="adam"
+        Optimiser (``"sgd"`` uses momentum 0.9).
+    learning_rate_init : float, default=1e-3
+        Step size of the optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, applied by the optimiser (the role of
+        ``alpha`` in :class:`~sklearn.neural_network.MLPRegressor`).
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    tol : float, default=1e-4
+        An epoch improves on the best loss only if it lowers it by more than
+        ``tol`` (in the units of the loss, see ``score_samples``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its loss stops improving; the best epoch's weights are kept.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement that end training.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the network runs; ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+        An int gives identical results on every fit, without reading or
+        changing torch's or numpy's global random state.
+    verbose : int, default=0
+        0 is silent, 1 prints a table with one row per epoch, 2 adds a
+        progress bar.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is the torch module.
+    n_iter_ : int
+        Number of epochs trained (``partial_fit`` calls included).
+    loss_curve_ : list of float
+        Mean training loss per sample after each epoch.
+    best_loss_ : float or None
+        Lowest training loss; None with early stopping.
+    validation_scores_ : list of float or None
+        Negated validation loss after each epoch when ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :term:`fit`, when X has string
+        feature names.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : The linear, closed-form counterpart.
+    VAETransformer : A probabilistic autoencoder.
+
+    Notes
+    -----
+    ``score_samples`` returns minus the per-sample loss, summed over
+    features: the sum of squared errors for ``"squared_error"``, and the
+    Bernoulli log-likelihood in nats for ``"binary_crossentropy"``.
+    ``score`` is its mean, so model selection with
+    :class:`~sklearn.model_selection.GridSearchCV` needs no scorer.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> ae = AutoencoderTransformer(n_components=8, max_iter=5, random_state=0)
+    >>> codes = ae.fit_transform(X / 16)
+    >>> codes.shape
+    (1797, 8)
+    >>> ae.inverse_transform(codes).shape
+    (1797, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        loss="squared_error",
+        solver="adam",
+        learning_rate_init=1e-3,
+        weight_decay=0.0,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _make_module(self, n_features):
+        return MLPAutoencoder(
+            n_features,
+            self.n_components,
+            self._check_hidden_layer_sizes(),
+            self.activation,
+        )
+
+    def _make_objective(self):
+        return ReconstructionObjective(self.loss)
+
+    def _check_values(self, X):
+        if self.loss == "binary_crossentropy":
+            check_unit_interval(X, self, "loss='binary_crossentropy'")
