@@ -68,6 +68,10 @@ class BaseAutoencoder(
     def _check_values(self, X):
         """Reject values the objective cannot model (hook for subclasses)."""
 
+    def _extra_callbacks(self):
+        """Further skorch callbacks, as ``(name, callback)`` pairs (hook)."""
+        return []
+
     def _encode(self, module, x):
         return module.encode(x)
 
@@ -103,6 +107,10 @@ class BaseAutoencoder(
         n_samples, n_features = X.shape
         rng = _training.TorchRNG(_training.seed_from(self.random_state))
         module = build(lambda: self._make_module(n_features), rng.generator)
+        if hasattr(module, "rng"):
+            # Modules that draw noise while training (sampling, corruption)
+            # draw it from the estimator's generator.
+            module.rng = rng
         objective = self._make_objective()
         mean = np.asarray(X.mean(axis=0), dtype=np.float32).ravel()
         module.set_output_bias(objective.inverse_link(torch.from_numpy(mean)))
@@ -123,6 +131,7 @@ class BaseAutoencoder(
             tol=self.tol,
             patience=self.n_iter_no_change,
             early_stopping=self.early_stopping,
+            callbacks=self._extra_callbacks(),
         )
         self._n_features_out = self.n_components
 
@@ -177,6 +186,7 @@ class BaseAutoencoder(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} "
                 "epochs without converging; consider a larger max_iter.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return self
 

@@ -245,7 +245,8 @@ class PlateauStopping(Callback):
 
 
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
-              shuffle, rng, device, verbose, tol, patience, early_stopping):
+              shuffle, rng, device, verbose, tol, patience, early_stopping,
+              callbacks=()):
     """Make an initialised :class:`AutoencoderNet` around ``module``."""
     optimizers = {
         "adam": torch.optim.Adam,
@@ -256,17 +257,16 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
     # The fused kernels update all parameters in one call: about a fifth
     # faster per step than the default implementation on CPU and GPU.
     extra["optimizer__fused"] = True
-    callbacks = [
-        (
-            "plateau",
-            PlateauStopping(
-                monitor="valid_loss" if early_stopping else "train_loss",
-                tol=tol,
-                patience=patience,
-                keep_best=early_stopping,
-            ),
-        )
-    ]
+    plateau = (
+        "plateau",
+        PlateauStopping(
+            monitor="valid_loss" if early_stopping else "train_loss",
+            tol=tol,
+            patience=patience,
+            keep_best=early_stopping,
+        ),
+    )
+    callbacks = [*callbacks, plateau]
     if verbose >= 2:
         callbacks.append(("progress", ProgressBar()))
     if not verbose:

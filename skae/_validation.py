@@ -1,6 +1,5 @@
 """Checks on data values that a likelihood can or cannot model."""
 
-import numpy as np
 import scipy.sparse as sp
 
 

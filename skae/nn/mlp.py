@@ -30,7 +30,7 @@ def make_mlp(sizes, activation="relu", *, activate_last=False):
     act = ACTIVATIONS[activation]
     layers = []
     n_layers = len(sizes) - 1
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(fan_in, fan_out))
         if i < n_layers - 1 or activate_last:
             layers.append(act())
