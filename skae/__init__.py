@@ -1,8 +1,18 @@
 """skae: autoencoders as scikit-learn estimators."""
 
 from ._autoencoder import AutoencoderTransformer
+from ._denoising import DenoisingAE
+from ._sparse import SparseCoder
+from ._vae import VAETransformer
 from .exceptions import TrainingDivergedError
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoencoderTransformer", "TrainingDivergedError", "__version__"]
+__all__ = [
+    "AutoencoderTransformer",
+    "DenoisingAE",
+    "SparseCoder",
+    "TrainingDivergedError",
+    "VAETransformer",
+    "__version__",
+]

@@ -2,12 +2,12 @@
 
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseAutoencoder
+from ._pretraining import DeterministicAutoencoder
 from ._validation import check_unit_interval
 from .nn import MLPAutoencoder, ReconstructionObjective
 
 
-class AutoencoderTransformer(BaseAutoencoder):
+class AutoencoderTransformer(DeterministicAutoencoder):
     """Deep MLP autoencoder as a scikit-learn transformer.
 
     An encoder maps each sample to ``n_components`` numbers and a mirrored
@@ -36,6 +36,17 @@ class AutoencoderTransformer(BaseAutoencoder):
     weight_decay : float, default=0.0
         L2 penalty on the weights, applied by the optimiser (the role of
         ``alpha`` in :class:`~sklearn.neural_network.MLPRegressor`).
+    contractive : float, default=0.0
+        Weight of the contractive penalty: the batch mean of the squared
+        Frobenius norm of the encoder's Jacobian, ``||d code / d x||_F^2``,
+        computed exactly. It makes the code insensitive to small changes of
+        the input.
+    pretrain : {"greedy"} or None, default=None
+        ``"greedy"`` first trains one encoder/decoder layer pair at a time,
+        each on the codes of the previous one, then trains the whole network
+        (see ``pretrain_loss_curves_``). Each stage runs like ``fit``: up to
+        ``max_iter`` epochs with the same optimiser and stopping rule.
+        Only ``fit`` pretrains, not ``partial_fit``.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
     max_iter : int, default=200
@@ -69,7 +80,11 @@ class AutoencoderTransformer(BaseAutoencoder):
     n_iter_ : int
         Number of epochs trained (``partial_fit`` calls included).
     loss_curve_ : list of float
-        Mean training loss per sample after each epoch.
+        Mean training loss per sample after each epoch (penalties included).
+    pretrain_loss_curves_ : list of list of float
+        With ``pretrain="greedy"``, the training loss per epoch of each
+        pretraining stage, input side first; ``loss_curve_`` is then the
+        fine-tuning curve. Empty without pretraining.
     best_loss_ : float or None
         Lowest training loss; None with early stopping.
     validation_scores_ : list of float or None
@@ -77,9 +92,9 @@ class AutoencoderTransformer(BaseAutoencoder):
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`, when X has string
+        Names of features seen during ``fit``, when X has string
         feature names.
 
     See Also
@@ -109,7 +124,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     """
 
     _parameter_constraints: dict = {
-        **BaseAutoencoder._parameter_constraints,
+        **DeterministicAutoencoder._parameter_constraints,
         "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
     }
 
@@ -123,6 +138,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         solver="adam",
         learning_rate_init=1e-3,
         weight_decay=0.0,
+        contractive=0.0,
+        pretrain=None,
         batch_size="auto",
         max_iter=200,
         shuffle=True,
@@ -141,6 +158,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.solver = solver
         self.learning_rate_init = learning_rate_init
         self.weight_decay = weight_decay
+        self.contractive = contractive
+        self.pretrain = pretrain
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -158,6 +177,7 @@ class AutoencoderTransformer(BaseAutoencoder):
             self.n_components,
             self._check_hidden_layer_sizes(),
             self.activation,
+            contractive=self.contractive,
         )
 
     def _make_objective(self):

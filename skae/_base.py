@@ -72,6 +72,14 @@ class BaseAutoencoder(
         """Further skorch callbacks, as ``(name, callback)`` pairs (hook)."""
         return []
 
+    def _pretrain(self, dataset):
+        """Train parts of the network before ``fit`` trains it whole (hook).
+
+        Called by :meth:`fit` after the network is initialised and the
+        validation split, if any, is held out; ``dataset`` is the training
+        part, an :class:`~skae._training.ArrayDataset`.
+        """
+
     def _encode(self, module, x):
         return module.encode(x)
 
@@ -175,6 +183,7 @@ class BaseAutoencoder(
         if self.early_stopping:
             rng = self.net_.iterator_train__rng
             dataset, valid = _training.split(dataset, self.validation_fraction, rng)
+        self._pretrain(dataset)
         plateau = _training.train(
             self.net_, dataset, epochs=self.max_iter, dataset_valid=valid
         )
@@ -326,6 +335,15 @@ class BaseAutoencoder(
         score : float
         """
         return float(np.mean(self.score_samples(X)))
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = self.__dict__.get("net_")
+        if net is not None and hasattr(net.module_, "rng"):
+            # skorch pickles the module apart from the rest of the net, which
+            # splits the one generator they share into two copies; rejoin
+            # them so training after unpickling draws what it would have.
+            net.module_.rng = net.iterator_train__rng
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

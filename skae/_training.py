@@ -244,6 +244,25 @@ class PlateauStopping(Callback):
             raise KeyboardInterrupt
 
 
+class LinearWarmup(Callback):
+    """Raise an attribute of the criterion linearly to ``final`` over ``epochs``.
+
+    In epoch ``e`` (counted from 1) the attribute is ``final * min(1, e /
+    epochs)``. The count comes from the net's history, so training continued
+    with ``partial_fit`` resumes the schedule where it stopped.
+    """
+
+    def __init__(self, attribute, final, epochs):
+        self.attribute = attribute
+        self.final = final
+        self.epochs = epochs
+
+    def on_epoch_begin(self, net, **kwargs):
+        # The net has already opened this epoch's history row.
+        epoch = len(net.history)
+        setattr(net.criterion_, self.attribute, self.final * min(1.0, epoch / self.epochs))
+
+
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
               shuffle, rng, device, verbose, tol, patience, early_stopping,
               callbacks=()):

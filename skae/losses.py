@@ -5,6 +5,8 @@ features, in the units of a negative log-likelihood where one exists, so
 that per-sample scores from different models can be compared.
 """
 
+import math
+
 import torch
 from torch.nn import functional as F
 
@@ -56,3 +58,41 @@ RECONSTRUCTION_LOSSES = {
     "squared_error": (squared_error, mean_squared_error, identity, identity),
     "binary_crossentropy": (bernoulli_nll, mean_bernoulli_nll, torch.sigmoid, logit),
 }
+
+
+def bernoulli_log_likelihood(logits, x):
+    """Bernoulli log-likelihood in nats, summed over the last dimension.
+
+    Unlike :func:`bernoulli_nll` it keeps every leading dimension, so that
+    one call scores several draws per sample.
+    """
+    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=-1)
+
+
+def gaussian_log_likelihood(mean, logvar, x):
+    """Diagonal Gaussian log-density in nats, summed over the last dimension.
+
+    ``logvar`` broadcasts against ``mean``: one log-variance per feature,
+    or one per value.
+    """
+    sq = (x - mean).pow(2) * torch.exp(-logvar)
+    return -0.5 * (sq + logvar + math.log(2.0 * math.pi)).sum(dim=-1)
+
+
+def l1_sparsity(code):
+    """Mean absolute activation over samples and code units."""
+    return code.abs().mean()
+
+
+def kl_sparsity(code, rho, eps=1e-6):
+    """Sum over units of KL(Bernoulli(rho) || Bernoulli(rho_hat_j)).
+
+    ``rho_hat_j`` is unit j's mean activation over the batch; codes must lie
+    in (0, 1). The divergence is 0 exactly when every unit's mean activation
+    equals the target rate ``rho``.
+    """
+    rho_hat = code.mean(dim=0).clamp(eps, 1 - eps)
+    return (
+        rho * torch.log(rho / rho_hat)
+        + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+    ).sum()

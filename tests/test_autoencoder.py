@@ -315,3 +315,14 @@ def test_verbose_levels(digits, capsys):
     out = capsys.readouterr().out
     assert "epoch" in out and "train_loss" in out
     assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 3
+
+
+def test_verbose_two_adds_a_progress_bar(digits, capsys):
+    X, _ = digits
+    AutoencoderTransformer(2, hidden_layer_sizes=(8,), max_iter=2, random_state=0,
+                           verbose=1).fit(X)
+    assert "%|" not in capsys.readouterr().err
+    AutoencoderTransformer(2, hidden_layer_sizes=(8,), max_iter=2, random_state=0,
+                           verbose=2).fit(X)
+    captured = capsys.readouterr()
+    assert "%|" in captured.err and "train_loss" in captured.out

@@ -4,16 +4,28 @@ Nothing in this sub-package imports scikit-learn: the modules here can be
 used on their own in a hand-written training loop.
 """
 
-from .autoencoder import MLPAutoencoder
+from .autoencoder import Autoencoder, MLPAutoencoder
+from .contractive import contractive_penalty
 from .init import build, reset_parameters
 from .mlp import ACTIVATIONS, make_mlp
+from .noise import Corruption
 from .objectives import ReconstructionObjective
+from .sparse import SparsityPenalty, TopK, UnitNormLinear
+from .vae import ELBOObjective, GaussianMLPVAE
 
 __all__ = [
     "ACTIVATIONS",
+    "Autoencoder",
+    "Corruption",
+    "ELBOObjective",
+    "GaussianMLPVAE",
     "MLPAutoencoder",
     "ReconstructionObjective",
+    "SparsityPenalty",
+    "TopK",
+    "UnitNormLinear",
     "build",
+    "contractive_penalty",
     "make_mlp",
     "reset_parameters",
 ]

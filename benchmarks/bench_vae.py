@@ -1,0 +1,327 @@
+"""Held-out log-likelihood of VAETransformer on three data sets.
+
+Parts (run one or several):
+
+``mnist``
+    Dynamically binarised MNIST (60,000 training, 10,000 test images),
+    architecture 784-200-200-50 (tanh) with a Bernoulli decoder, as in
+    Burda et al. (2015). Every epoch trains on a fresh binarisation, one
+    ``partial_fit`` call per epoch, until ``--minutes`` of training have
+    passed. The test images are binarised once with a fixed seed. Reported:
+    test ELBO, and the test log-likelihood estimated with the
+    importance-weighted bound (``--iw-samples`` draws, 5,000 in the paper).
+    Published: VAE -86.76 nats after 3,280 epochs.
+``frey``
+    Frey Face (1,965 images of 28x20, grey levels scaled to [0, 1]) with
+    the Gaussian likelihood and learned per-pixel variance, after Kingma
+    & Welling (2014); 90/10 train/test split. Reported: test ELBO and
+    importance-weighted bound.
+``digits``
+    scikit-learn's digits, 75/25 split, as pixels / 16 and dequantised as
+    (pixels + U(0, 1)) / 17: held-out ELBO and importance-weighted bound of
+    a Gaussian VAE beside ``PCA.score`` and ``FactorAnalysis.score``, all
+    mean log-likelihoods in nats per image.
+
+The data sets are read from ``../shared/data`` beside the repository; a
+part whose data is missing is skipped with a message. Results are merged
+into ``benchmarks/results/vae.json`` and rendered to ``vae.md``.
+
+Run: ``python benchmarks/bench_vae.py [mnist] [frey] [digits] [--quick]
+[--minutes 40] [--iw-samples 5000] [--n-test-iw 10000] [--iw-minutes 30]
+[--threads 1]``
+"""
+
+import argparse
+import datetime
+import gzip
+import json
+import os
+import platform
+import struct
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA, FactorAnalysis
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from skae import VAETransformer
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def log(*args):
+    print(f"[{datetime.datetime.now(datetime.UTC):%H:%M:%S}]", *args, flush=True)
+
+
+def read_idx(path):
+    with gzip.open(path) as f:
+        magic, n = struct.unpack(">II", f.read(8))
+        shape = (n,) + (struct.unpack(">II", f.read(8)) if magic == 2051 else ())
+        return np.frombuffer(f.read(), np.uint8).reshape(shape)
+
+
+def binarize(P, rng):
+    return (rng.random(P.shape, dtype=np.float32) < P).astype(np.float32)
+
+
+def run_mnist(args):
+    folder = DATA / "mnist"
+    if not folder.is_dir():
+        log(f"skipping mnist: {folder} not found")
+        return None
+    train = read_idx(folder / "train-images-idx3-ubyte.gz").reshape(-1, 784) / np.float32(255)
+    test = read_idx(folder / "t10k-images-idx3-ubyte.gz").reshape(-1, 784) / np.float32(255)
+    rng = np.random.default_rng(0)
+    test_bin = binarize(test, np.random.default_rng(12345))
+    minutes = 2.0 if args.quick else args.minutes
+    vae = VAETransformer(
+        50, hidden_layer_sizes=(200, 200), activation="tanh", likelihood="bernoulli",
+        batch_size=args.batch_size, learning_rate_init=args.lr, random_state=0,
+    )
+    log(f"mnist: training for {minutes} min, batch {args.batch_size}, lr {args.lr}")
+    progress = []
+    trained = 0.0
+    while trained < 60 * minutes:
+        X = binarize(train, rng)
+        start = time.perf_counter()
+        vae.partial_fit(X)
+        trained += time.perf_counter() - start
+        epoch = vae.n_iter_
+        if epoch % args.report_every == 0:
+            elbo = vae.score(test_bin[:2000])
+            progress.append({"epoch": epoch, "minutes": trained / 60,
+                             "train_loss": vae.loss_curve_[-1], "test_elbo_2000": elbo})
+            log(f"epoch {epoch:4d}  {trained / 60:6.1f} min  train -ELBO "
+                f"{vae.loss_curve_[-1]:.2f}  test ELBO (2000 rows) {elbo:.2f}")
+    log(f"mnist: {vae.n_iter_} epochs in {trained / 60:.1f} min; evaluating")
+    test_elbo = vae.score(test_bin)
+    n_iw = 1000 if args.quick else args.n_test_iw
+    k = 500 if args.quick else args.iw_samples
+    start = time.perf_counter()
+    parts = []
+    # Scored 1,000 rows at a time so that a time cap still leaves a result
+    # on the rows done; every chunk uses the same K draws (random_state=0).
+    for lo in range(0, n_iw, 1000):
+        parts.append(vae.importance_weighted_bound(test_bin[lo:min(lo + 1000, n_iw)], k,
+                                                   random_state=0))
+        done = sum(len(p) for p in parts)
+        log(f"IW K={k}: {done} rows, mean {np.concatenate(parts).mean():.2f}")
+        if time.perf_counter() - start > 60 * args.iw_minutes:
+            break
+    iw = np.concatenate(parts)
+    n_iw = len(iw)
+    iw_minutes = (time.perf_counter() - start) / 60
+    log(f"mnist: test ELBO {test_elbo:.2f}, IW bound K={k} on {n_iw} test rows "
+        f"{iw.mean():.2f} (+- {iw.std() / np.sqrt(n_iw):.2f} s.e.), {iw_minutes:.1f} min")
+    return {
+        "epochs": vae.n_iter_, "train_minutes": trained / 60,
+        "test_elbo": test_elbo, "iw_samples": k, "iw_test_rows": n_iw,
+        "test_log_likelihood_iw": float(iw.mean()),
+        "test_log_likelihood_iw_stderr": float(iw.std() / np.sqrt(n_iw)),
+        "iw_eval_minutes": iw_minutes, "progress": progress,
+        "params": {"n_components": 50, "hidden_layer_sizes": [200, 200],
+                   "activation": "tanh", "likelihood": "bernoulli",
+                   "batch_size": args.batch_size, "learning_rate_init": args.lr},
+        "published_vae": -86.76,
+    }
+
+
+def run_frey(args):
+    path = DATA / "frey_face" / "frey_rawface.mat"
+    if not path.is_file():
+        log(f"skipping frey: {path} not found")
+        return None
+    from scipy.io import loadmat
+
+    X = loadmat(path)["ff"].T.reshape(-1, 560).astype(np.float64) / 255
+    X_train, X_test = train_test_split(X, test_size=0.1, random_state=0)
+    params = {"n_components": 10, "hidden_layer_sizes": (200,), "likelihood": "gaussian",
+              "batch_size": 100, "learning_rate_init": 1e-3,
+              "max_iter": 50 if args.quick else 1000, "early_stopping": True,
+              "n_iter_no_change": 30, "random_state": 0}
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        vae = VAETransformer(**params).fit(X_train)
+    seconds = time.perf_counter() - start
+    res = {
+        "n_train": len(X_train), "n_test": len(X_test), "epochs": vae.n_iter_,
+        "fit_seconds": seconds, "train_elbo": vae.score(X_train),
+        "test_elbo": vae.score(X_test),
+        "test_iw_1000": float(vae.importance_weighted_bound(X_test, 1000,
+                                                            random_state=0).mean()),
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+    }
+    log(f"frey: {res}")
+    return res
+
+
+def run_digits(args):
+    pixels = load_digits().data
+    # Digits pixels take 17 values; near-constant border pixels then give
+    # every continuous density a large, model-specific bonus. Uniform
+    # dequantisation, as usual for likelihoods of discrete data, removes it.
+    noise = np.random.default_rng(0).random(pixels.shape)
+    variants = {"pixels / 16": pixels / 16.0, "(pixels + U(0, 1)) / 17": (pixels + noise) / 17.0}
+    rows = []
+    for data, X in variants.items():
+        X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
+        for k in (2, 8, 16):
+            pca = PCA(k, random_state=0).fit(X_train)
+            fa = FactorAnalysis(k, random_state=0).fit(X_train)
+            params = {"n_components": k, "hidden_layer_sizes": (128,),
+                      "likelihood": "gaussian", "batch_size": 64, "learning_rate_init": 2e-3,
+                      "max_iter": 30 if args.quick else 300, "early_stopping": True,
+                      "n_iter_no_change": 15, "random_state": 0}
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                vae = VAETransformer(**params).fit(X_train)
+            seconds = time.perf_counter() - start
+            row = {"data": data, "n_components": k, "pca_score": pca.score(X_test),
+                   "factor_analysis_score": float(fa.score(X_test)),
+                   "vae_elbo": vae.score(X_test),
+                   "vae_iw_1000": float(vae.importance_weighted_bound(
+                       X_test, 1000, random_state=0).mean()),
+                   "vae_epochs": vae.n_iter_, "vae_fit_seconds": seconds,
+                   "vae_params": {k2: list(v) if isinstance(v, tuple) else v
+                                  for k2, v in params.items()}}
+            log(f"digits: {row}")
+            rows.append(row)
+    return {"n_train": len(X_train), "n_test": len(X_test), "rows": rows}
+
+
+def render(results):
+    lines = ["# VAETransformer benchmark", ""]
+    meta = results.get("meta", {})
+    for key in ("date", "machine", "torch", "sklearn", "python"):
+        if key in meta:
+            lines.append(f"- {key}: {meta[key]}")
+    lines.append("")
+    if "mnist" in results:
+        r = results["mnist"]
+        lines += [
+            "## Dynamically binarised MNIST (784-200-200-50, Bernoulli)", "",
+            f"Command: `{r['command']}`", "",
+            "| epochs | training (min) | test ELBO | test log-lik. (IW) | IW draws "
+            "| IW test rows | published VAE |",
+            "|---|---|---|---|---|---|---|",
+            f"| {r['epochs']} | {r['train_minutes']:.1f} | {r['test_elbo']:.2f} "
+            f"| {r['test_log_likelihood_iw']:.2f} +- {r['test_log_likelihood_iw_stderr']:.2f} "
+            f"| {r['iw_samples']} | {r['iw_test_rows']} | {r['published_vae']} |", "",
+            "Published: -86.76 nats (Burda et al. 2015, VAE, 3,280 epochs with a decaying "
+            "learning rate); here Adam at a constant learning rate, one `partial_fit` call "
+            "per epoch on a fresh binarisation, for a fixed wall-clock budget.", "",
+            "Progress (test ELBO on the first 2,000 test images):", "",
+            "| epoch | minutes | train -ELBO | test ELBO |", "|---|---|---|---|",
+        ]
+        lines += [f"| {p['epoch']} | {p['minutes']:.1f} | {p['train_loss']:.2f} "
+                  f"| {p['test_elbo_2000']:.2f} |" for p in r["progress"]]
+        lines.append("")
+    if "frey" in results:
+        r = results["frey"]
+        lines += [
+            "## Frey Face (Gaussian likelihood, learned variance)", "",
+            f"Command: `{r['command']}`", "",
+            "| train/test | epochs | fit (s) | train ELBO | test ELBO | test IW (K=1000) |",
+            "|---|---|---|---|---|---|",
+            f"| {r['n_train']}/{r['n_test']} | {r['epochs']} | {r['fit_seconds']:.1f} "
+            f"| {r['train_elbo']:.1f} | {r['test_elbo']:.1f} | {r['test_iw_1000']:.1f} |", "",
+            f"Parameters: `{r['params']}`", "",
+            "Pixels scaled to [0, 1]; the figures are log-densities (nats per image, "
+            "560 pixels), so positive. Kingma & Welling (2014) let the decoder "
+            "variance depend on z; here it is one learned variance per pixel.", "",
+        ]
+    if "digits" in results:
+        r = results["digits"]
+        lines += [
+            "## Digits: held-out log-likelihood (nats per image)", "",
+            f"Command: `{r['command']}`", "",
+            f"{r['n_train']} training and {r['n_test']} test images; mean log-likelihood "
+            "of the test images in nats (higher is better).", "",
+            "| data | n_components | PCA.score | FactorAnalysis.score | VAE ELBO "
+            "| VAE IW (K=1000) | VAE fit (s) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [f"| {x.get('data', 'pixels / 16')} | {x['n_components']} | {x['pca_score']:.1f} "
+                  f"| {x['factor_analysis_score']:.1f} | {x['vae_elbo']:.1f} "
+                  f"| {x['vae_iw_1000']:.1f} | {x['vae_fit_seconds']:.1f} |"
+                  for x in r["rows"]]
+        lines += ["", "All four are log-densities of the same test rows, in nats per image. "
+                  "On pixels / 16 each pixel takes 17 values and several border pixels are "
+                  "(nearly) constant, so every model gains a large, model-specific bonus "
+                  "from them (FactorAnalysis most, with its per-pixel noise variance); "
+                  "uniform dequantisation removes that artefact and is the fairer "
+                  "comparison.", ""]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("parts", nargs="*", metavar="{digits,frey,mnist}",
+                        help="parts to run (default: all three)")
+    parser.add_argument("--quick", action="store_true", help="a few minutes in all")
+    parser.add_argument("--minutes", type=float, default=40.0,
+                        help="MNIST training time budget")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--iw-samples", type=int, default=5000)
+    parser.add_argument("--n-test-iw", type=int, default=10000)
+    parser.add_argument("--iw-minutes", type=float, default=30.0,
+                        help="time cap of the MNIST importance-weighted evaluation")
+    parser.add_argument("--report-every", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads; more than one thread slows a shared CPU")
+    parser.add_argument("--output", default=str(RESULTS / "vae"),
+                        help="results path without extension")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite the .md file from the .json file")
+    args = parser.parse_args()
+    args.parts = args.parts or ["digits", "frey", "mnist"]
+    unknown = set(args.parts) - {"digits", "frey", "mnist"}
+    if unknown:
+        parser.error(f"unknown part(s) {sorted(unknown)}; choose from digits, frey, mnist")
+    if args.render:
+        out = Path(args.output)
+        results = json.loads(out.with_suffix(".json").read_text())
+        out.with_suffix(".md").write_text(render(results))
+        return
+    torch.set_num_threads(args.threads)
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    json_path = out.with_suffix(".json")
+    results = json.loads(json_path.read_text()) if json_path.exists() else {}
+    results["meta"] = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                   f"torch threads {args.threads}",
+        "torch": torch.__version__, "sklearn": sklearn.__version__,
+        "python": platform.python_version(),
+    }
+    command = "python " + " ".join(["benchmarks/bench_vae.py", *sys.argv[1:]])
+    runners = {"digits": run_digits, "frey": run_frey, "mnist": run_mnist}
+    for part in args.parts:
+        res = runners[part](args)
+        if res is None:
+            continue
+        res["command"] = command
+        res["quick"] = args.quick
+        # Re-read: another part may have been run meanwhile in a separate process.
+        results = {**(json.loads(json_path.read_text()) if json_path.exists() else {}),
+                   "meta": results["meta"], part: res}
+        json_path.write_text(json.dumps(results, indent=2) + "\n")
+        out.with_suffix(".md").write_text(render(results))
+    print(render(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""DenoisingAE: an autoencoder trained to undo input corruption."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._pretraining import DeterministicAutoencoder
+from ._validation import check_unit_interval
+from .nn import Corruption, MLPAutoencoder, ReconstructionObjective
+
+
+class DenoisingAE(DeterministicAutoencoder):
+    """Denoising autoencoder as a scikit-learn transformer.
+
+    Trained like :class:`AutoencoderTransformer`, except that the encoder
+    sees a corrupted copy of each training batch while the loss compares
+    the reconstruction with the clean batch, so the network learns to undo
+    the corruption. Fresh noise is drawn for every batch, from the
+    estimator's own generator (seeded by ``random_state``). ``transform``
+    and ``inverse_transform`` never corrupt: ``inverse_transform(transform(X))``
+    is the denoised X.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code (the bottleneck).
+    noise : {"gaussian", "masking", "salt_pepper"}, default="gaussian"
+        Corruption applied while training:
+
+        - ``"gaussian"``: adds ``N(0, noise_level^2)`` to every value;
+        - ``"masking"``: sets each value to 0 with probability
+          ``noise_level``;
+        - ``"salt_pepper"``: with probability ``noise_level`` sets a value
+          to its feature's training minimum or maximum (each with
+          probability one half).
+    noise_level : float, default=0.1
+        Standard deviation in data units for ``"gaussian"`` (>= 0); the
+        fraction of corrupted values for ``"masking"`` (in [0, 1)) and
+        ``"salt_pepper"`` (in [0, 1]).
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers. The code and the output are linear.
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction loss; ``"binary_crossentropy"`` models data in [0, 1]
+        as Bernoulli means.
+    solver : {"adam", "adamw", "sgd"}, default="adam"
+        Optimiser (``"sgd"`` uses momentum 0.9).
+    learning_rate_init : float, default=1e-3
+        Step size of the optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, applied by the optimiser.
+    contractive : float, default=0.0
+        Weight of the contractive penalty, the batch mean of
+        ``||d code / d x||_F^2`` at the corrupted input, computed exactly.
+    pretrain : {"greedy"} or None, default=None
+        ``"greedy"`` trains one layer pair at a time before the whole
+        network, as in :class:`AutoencoderTransformer`. The first stage, on
+        the data, is trained on corrupted input; later stages on clean codes.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    tol : float, default=1e-4
+        Minimum decrease of the loss that counts as an improvement.
+    early_stopping : bool, default=False
+        Stop when the loss on a held-out ``validation_fraction`` stops
+        improving; the validation data are not corrupted.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement that end training.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the network runs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling and the corruption noise, without
+        touching global random state.
+    verbose : int, default=0
+        0 is silent, 1 prints one row per epoch, 2 adds a progress bar.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is the torch module.
+    n_iter_ : int
+        Number of epochs trained.
+    loss_curve_ : list of float
+        Mean training loss per sample after each epoch, measured on
+        corrupted input.
+    pretrain_loss_curves_ : list of list of float
+        Loss per epoch of each greedy pretraining stage; empty without.
+    best_loss_ : float or None
+        Lowest training loss; None with early stopping.
+    validation_scores_ : list of float or None
+        Negated validation loss after each epoch when ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when X has string
+        feature names.
+
+    See Also
+    --------
+    AutoencoderTransformer : The same network trained on clean input.
+    sklearn.decomposition.KernelPCA : Denoises through ``inverse_transform``.
+
+    Notes
+    -----
+    ``score_samples`` returns minus the per-sample reconstruction loss of
+    clean input (summed over features).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import DenoisingAE
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> dae = DenoisingAE(n_components=16, noise="masking", noise_level=0.3,
+    ...                   max_iter=5, random_state=0).fit(X)
+    >>> X_noisy = X + np.random.default_rng(0).normal(scale=0.2, size=X.shape)
+    >>> denoised = dae.inverse_transform(dae.transform(X_noisy))
+    >>> denoised.shape
+    (1797, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **DeterministicAutoencoder._parameter_constraints,
+        "noise": [StrOptions({"gaussian", "masking", "salt_pepper"})],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        noise="gaussian",
+        noise_level=0.1,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        loss="squared_error",
+        solver="adam",
+        learning_rate_init=1e-3,
+        weight_decay=0.0,
+        contractive=0.0,
+        pretrain=None,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.noise = noise
+        self.noise_level = noise_level
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.weight_decay = weight_decay
+        self.contractive = contractive
+        self.pretrain = pretrain
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_noise_level(self):
+        level = self.noise_level
+        if self.noise == "masking" and not level < 1:
+            raise ValueError(
+                f"noise='masking' needs noise_level in [0, 1), got {level}: it is "
+                "the fraction of values set to 0, and masking every value leaves "
+                "nothing to reconstruct from."
+            )
+        if self.noise == "salt_pepper" and not level <= 1:
+            raise ValueError(
+                f"noise='salt_pepper' needs noise_level in [0, 1], got {level}: it "
+                "is the fraction of values replaced."
+            )
+
+    def _make_module(self, n_features):
+        self._check_noise_level()
+        return MLPAutoencoder(
+            n_features,
+            self.n_components,
+            self._check_hidden_layer_sizes(),
+            self.activation,
+            contractive=self.contractive,
+            corruption=Corruption(self.noise, self.noise_level, n_features),
+        )
+
+    def _make_objective(self):
+        return ReconstructionObjective(self.loss)
+
+    def _check_values(self, X):
+        if self.loss == "binary_crossentropy":
+            check_unit_interval(X, self, "loss='binary_crossentropy'")
+
+    def _initialize(self, X):
+        super()._initialize(X)
+        low = np.asarray(X.min(axis=0).todense() if hasattr(X, "todense") else X.min(axis=0))
+        high = np.asarray(X.max(axis=0).todense() if hasattr(X, "todense") else X.max(axis=0))
+        self.net_.module_.corruption.set_range(low.ravel(), high.ravel())

@@ -1,0 +1,317 @@
+"""SparseCoder: a sparse autoencoder that learns a dictionary."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ._pretraining import DeterministicAutoencoder
+from ._validation import check_unit_interval
+from .nn import MLPAutoencoder, ReconstructionObjective, SparsityPenalty, TopK, UnitNormLinear
+
+
+class SparseCoder(DeterministicAutoencoder):
+    """Sparse autoencoder: learns a dictionary and a fast encoder for it.
+
+    An encoder maps each sample to ``n_components`` codes, most of them
+    zero or near zero, and a decoder rebuilds the sample from them. With the
+    default linear decoder this is dictionary learning with an amortised
+    encoder: the decoder's weights are the dictionary (``components_``) and
+    ``transform`` is one pass through the encoder, so coding new data costs
+    a matrix product instead of an optimisation per sample. The code may be
+    overcomplete (``n_components > n_features``).
+
+    Unlike :class:`sklearn.decomposition.SparseCoder`, which solves a sparse
+    coding problem against a dictionary the user provides and learns
+    nothing, this estimator learns both the dictionary and the encoder from
+    data in ``fit``. It is closer to
+    :class:`~sklearn.decomposition.DictionaryLearning` and
+    :class:`~sklearn.decomposition.MiniBatchDictionaryLearning`, whose
+    codes minimise the penalised error exactly but slowly.
+
+    Parameters
+    ----------
+    n_components : int, default=100
+        Number of dictionary atoms, the width of the code.
+    sparsity : {"l1", "kl", "topk"}, default="l1"
+        How codes are made sparse:
+
+        - ``"l1"``: adds ``alpha * mean(|h|)`` (the mean over samples and
+          units) to the loss. The codes pass through a soft threshold
+          (``torch.nn.Softshrink(0.1)``), or a ReLU with
+          ``positive_code=True``, so small codes are exactly 0. The atoms
+          are kept at unit norm, as in ``DictionaryLearning``, because
+          otherwise shrinking codes and growing atoms would lower the
+          penalty without sparsifying anything.
+        - ``"kl"``: codes are sigmoid activations in (0, 1) and the loss
+          adds ``beta * sum_j KL(rho || rho_hat_j)``, where ``rho_hat_j`` is
+          unit j's mean activation over a batch. Codes are small but not
+          exactly 0.
+        - ``"topk"``: keeps the ``n_nonzero_coefs`` codes of largest
+          magnitude in each sample and sets the others to exactly 0; no
+          penalty is added.
+    alpha : float, default=1.0
+        Weight of the L1 penalty, for ``sparsity="l1"``.
+    rho : float, default=0.05
+        Target mean activation, in (0, 1), for ``sparsity="kl"``.
+    beta : float, default=1.0
+        Weight of the KL penalty, for ``sparsity="kl"``.
+    n_nonzero_coefs : int or None, default=None
+        Codes kept per sample, for ``sparsity="topk"``; None keeps 10% of
+        ``n_components`` (at least one). Must not exceed ``n_components``.
+    positive_code : bool, default=False
+        Constrain the codes to be non-negative (a ReLU on the code).
+    decoder : {"linear", "mirror"}, default="linear"
+        ``"linear"``: a single affine decoder, whose weights are
+        ``components_``. ``"mirror"``: an MLP decoder mirroring the encoder's
+        hidden layers (then there is no ``components_``).
+    hidden_layer_sizes : array-like of int, default=()
+        Widths of the encoder's hidden layers; the default encoder is a
+        single affine map followed by the sparsifying non-linearity.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers.
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction loss; ``"binary_crossentropy"`` models data in [0, 1]
+        as Bernoulli means (the decoder outputs logits).
+    solver : {"adam", "adamw", "sgd"}, default="adam"
+        Optimiser (``"sgd"`` uses momentum 0.9).
+    learning_rate_init : float, default=1e-3
+        Step size of the optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, applied by the optimiser (``alpha`` is
+        the sparsity weight here, as in ``DictionaryLearning``).
+    contractive : float, default=0.0
+        Weight of the contractive penalty, the batch mean of
+        ``||d code / d x||_F^2``, computed exactly.
+    pretrain : {"greedy"} or None, default=None
+        ``"greedy"`` pretrains the encoder's hidden layers one at a time,
+        each with a temporary linear decoder (or with its mirror layer when
+        ``decoder="mirror"``), before training the whole network; see
+        :class:`AutoencoderTransformer`.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    tol : float, default=1e-4
+        Minimum decrease of the loss that counts as an improvement.
+    early_stopping : bool, default=False
+        Stop when the loss on a held-out ``validation_fraction`` stops
+        improving; validation losses measure reconstruction only.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement that end training.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the network runs.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation and shuffling, without touching global random
+        state.
+    verbose : int, default=0
+        0 is silent, 1 prints one row per epoch, 2 adds a progress bar.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        The dictionary: row ``j`` is the atom code ``j`` adds to the
+        reconstruction. Only with ``decoder="linear"``.
+    intercept_ : ndarray of shape (n_features,)
+        The decoder's bias (initialised at the data mean). With the squared
+        error, ``inverse_transform(Z) == Z @ components_ + intercept_``; with
+        the binary cross-entropy it is the sigmoid of that. Only with
+        ``decoder="linear"``.
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is the torch module.
+    n_iter_ : int
+        Number of epochs trained.
+    loss_curve_ : list of float
+        Mean training loss per sample after each epoch, penalty included.
+    pretrain_loss_curves_ : list of list of float
+        Loss per epoch of each greedy pretraining stage; empty without.
+    best_loss_ : float or None
+        Lowest training loss; None with early stopping.
+    validation_scores_ : list of float or None
+        Negated validation loss after each epoch when ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when X has string
+        feature names.
+
+    See Also
+    --------
+    sklearn.decomposition.DictionaryLearning : Exact sparse codes, slow transform.
+    sklearn.decomposition.MiniBatchDictionaryLearning : Its online variant.
+    sklearn.decomposition.SparseCoder : Sparse coding with a fixed dictionary.
+    AutoencoderTransformer : A dense deep autoencoder.
+
+    Notes
+    -----
+    ``score_samples`` returns minus the per-sample reconstruction loss
+    (summed over features), without the sparsity penalty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import SparseCoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> coder = SparseCoder(n_components=100, sparsity="topk", n_nonzero_coefs=5,
+    ...                     max_iter=5, random_state=0)
+    >>> codes = coder.fit_transform(X / 16)
+    >>> codes.shape
+    (1797, 100)
+    >>> int((codes != 0).sum(axis=1).max())
+    5
+    >>> coder.components_.shape
+    (100, 64)
+    >>> recon = codes @ coder.components_ + coder.intercept_
+    >>> bool(np.allclose(recon, coder.inverse_transform(codes), atol=1e-5))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **DeterministicAutoencoder._parameter_constraints,
+        "sparsity": [StrOptions({"l1", "kl", "topk"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="neither")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
+        "positive_code": ["boolean"],
+        "decoder": [StrOptions({"linear", "mirror"})],
+        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+    }
+
+    #: Soft threshold of signed L1 codes; the encoder's scale is learnt,
+    #: so the value only sets where training starts.
+    _shrinkage = 0.1
+
+    def __init__(
+        self,
+        n_components=100,
+        *,
+        sparsity="l1",
+        alpha=1.0,
+        rho=0.05,
+        beta=1.0,
+        n_nonzero_coefs=None,
+        positive_code=False,
+        decoder="linear",
+        hidden_layer_sizes=(),
+        activation="relu",
+        loss="squared_error",
+        solver="adam",
+        learning_rate_init=1e-3,
+        weight_decay=0.0,
+        contractive=0.0,
+        pretrain=None,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.sparsity = sparsity
+        self.alpha = alpha
+        self.rho = rho
+        self.beta = beta
+        self.n_nonzero_coefs = n_nonzero_coefs
+        self.positive_code = positive_code
+        self.decoder = decoder
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.weight_decay = weight_decay
+        self.contractive = contractive
+        self.pretrain = pretrain
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _n_nonzero(self):
+        if self.n_nonzero_coefs is None:
+            return max(1, round(0.1 * self.n_components))
+        if self.n_nonzero_coefs > self.n_components:
+            raise ValueError(
+                f"n_nonzero_coefs={self.n_nonzero_coefs} exceeds "
+                f"n_components={self.n_components}: top-k sparsity cannot keep "
+                "more codes than there are. Lower n_nonzero_coefs or raise "
+                "n_components."
+            )
+        return self.n_nonzero_coefs
+
+    def _code_layer(self):
+        if self.sparsity == "kl":
+            return nn.Sigmoid()
+        layers = [nn.ReLU()] if self.positive_code else []
+        if self.sparsity == "topk":
+            layers.append(TopK(self._n_nonzero()))
+        elif not self.positive_code:
+            layers.append(nn.Softshrink(self._shrinkage))
+        return layers[0] if len(layers) == 1 else nn.Sequential(*layers)
+
+    def _make_module(self, n_features):
+        penalty = None
+        if self.sparsity == "l1" and self.alpha > 0:
+            penalty = SparsityPenalty("l1", self.alpha)
+        elif self.sparsity == "kl" and self.beta > 0:
+            penalty = SparsityPenalty("kl", self.beta, self.rho)
+        return MLPAutoencoder(
+            n_features,
+            self.n_components,
+            self._check_hidden_layer_sizes(),
+            self.activation,
+            code_layer=self._code_layer(),
+            decoder=self.decoder,
+            unit_norm_atoms=self.sparsity == "l1",
+            contractive=self.contractive,
+            code_penalty=penalty,
+        )
+
+    def _make_objective(self):
+        return ReconstructionObjective(self.loss)
+
+    def _check_values(self, X):
+        if self.loss == "binary_crossentropy":
+            check_unit_interval(X, self, "loss='binary_crossentropy'")
+
+    def _linear_decoder(self):
+        check_is_fitted(self)
+        if self.decoder != "linear":
+            raise AttributeError(
+                "components_ and intercept_ exist only with decoder='linear'; "
+                f"this SparseCoder has decoder={self.decoder!r}."
+            )
+        return self.net_.module_.decoder[-1]
+
+    @property
+    def components_(self):
+        layer = self._linear_decoder()
+        weight = (
+            layer.normalized_weight() if isinstance(layer, UnitNormLinear) else layer.weight
+        )
+        return weight.detach().cpu().numpy().T.astype(np.float64)
+
+    @property
+    def intercept_(self):
+        return self._linear_decoder().bias.detach().cpu().numpy().astype(np.float64)

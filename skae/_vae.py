@@ -1,0 +1,396 @@
+"""VAETransformer: a variational autoencoder scored by its log-likelihood bound."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.validation import check_is_fitted
+
+from . import _training
+from ._base import BaseAutoencoder
+from ._validation import check_unit_interval
+from .nn.vae import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
+
+
+class VAETransformer(BaseAutoencoder):
+    """Variational autoencoder as a scikit-learn transformer and density model.
+
+    The encoder maps each sample to a diagonal Gaussian posterior
+    q(z|x) = N(mu(x), diag sigma^2(x)) over ``n_components`` latent
+    variables with prior N(0, I); the decoder maps a code z to the
+    parameters of p(x|z). Training maximises the evidence lower bound
+    (ELBO) with the reparameterisation trick and the KL term in closed form.
+    ``transform`` returns the posterior mean, ``inverse_transform`` the
+    decoder's mean, :meth:`sample` generates new rows, and ``score`` is the
+    mean ELBO per sample in nats, so that models can be compared and tuned
+    on held-out data like :class:`~sklearn.decomposition.PCA` or
+    :class:`~sklearn.decomposition.FactorAnalysis`.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the latent code.
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers.
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        The decoder's distribution p(x|z). ``"gaussian"`` models real-valued
+        data with a diagonal Gaussian (see ``decoder_variance``);
+        ``"bernoulli"`` models data in [0, 1] (e.g. binary or grey-level
+        pixels) as Bernoulli means, computing the cross-entropy from logits;
+        only on binary data is the score a log-probability of the data.
+    decoder_variance : "learned" or float, default="learned"
+        Variance of the Gaussian likelihood (ignored for ``"bernoulli"``).
+        ``"learned"``: one variance per feature, independent of z, started
+        at the feature's variance in the training data and learned with the
+        network; it is kept within [1e-6, 1e6], so scale the data to unit
+        order (e.g. with :class:`~sklearn.preprocessing.StandardScaler`).
+        A float fixes the variance of every feature.
+    beta : float, default=1.0
+        Weight of the KL term in the training loss (beta-VAE); 1 is the
+        ELBO. ``score`` always reports the ELBO, whatever ``beta``.
+    kl_warmup : int, default=0
+        Number of epochs over which the KL weight rises linearly from
+        ``beta / kl_warmup`` to ``beta``; 0 trains with ``beta`` from the
+        start.
+    n_mc_samples : int, default=1
+        Draws of z per sample and training step (L) to estimate the
+        expected log-likelihood.
+    n_eval_samples : int, default=16
+        Draws of z per sample to estimate the ELBO in ``score_samples``,
+        ``score`` and the early-stopping validation loss.
+    solver : {"adam", "adamw", "sgd"}, default="adam"
+        Optimiser (``"sgd"`` uses momentum 0.9).
+    learning_rate_init : float, default=1e-3
+        Step size of the optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, applied by the optimiser.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    tol : float, default=1e-4
+        An epoch improves on the best loss only if it lowers it by more than
+        ``tol`` nats.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its negative ELBO stops improving; the best epoch's weights are kept.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement that end training.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the network runs; ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, the validation split and
+        every draw of z. An int gives identical results on every fit,
+        without reading or changing torch's or numpy's global random state.
+    verbose : int, default=0
+        0 is silent, 1 prints a table with one row per epoch, 2 adds a
+        progress bar.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is a
+        :class:`skae.nn.GaussianMLPVAE`.
+    n_iter_ : int
+        Number of epochs trained (``partial_fit`` calls included).
+    loss_curve_ : list of float
+        Mean training loss per sample after each epoch: the negative ELBO
+        with the KL term weighted by ``beta`` (and the warm-up).
+    best_loss_ : float or None
+        Lowest training loss; None with early stopping.
+    validation_scores_ : list of float or None
+        Validation ELBO per sample after each epoch when ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when X has string
+        feature names.
+
+    See Also
+    --------
+    AutoencoderTransformer : The deterministic autoencoder.
+    sklearn.decomposition.FactorAnalysis : A linear Gaussian latent model.
+
+    Notes
+    -----
+    Every score is in nats per sample, summed over features. With the
+    Gaussian likelihood it is a log-density and can be positive; it is then
+    directly comparable with ``PCA.score`` and ``FactorAnalysis.score`` on
+    the same data. With the Bernoulli likelihood on binary data it is a log
+    probability.
+
+    ``score_samples`` estimates each row's ELBO with ``n_eval_samples``
+    draws of z = mu + sigma * eps. The standard-normal eps of a row come from
+    a generator seeded by a seed fixed at fit and by the row's own values:
+    each row's estimate is unbiased and independent of the other rows', and
+    it is the same whichever rows are scored with it and however often it
+    is scored (as scikit-learn's conventions require). :meth:`importance_weighted_bound`
+    gives the tighter bound of Burda et al. (2015), which rises towards
+    the log-likelihood as its number of draws grows.
+
+    To train on data that is resampled every epoch, for instance
+    dynamically binarised images, call :meth:`partial_fit` once per epoch
+    with a fresh draw; ``kl_warmup`` follows the epochs counted so far.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import VAETransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VAETransformer(n_components=8, likelihood="bernoulli", max_iter=5,
+    ...                      random_state=0)
+    >>> codes = vae.fit_transform(X / 16)
+    >>> codes.shape
+    (1797, 8)
+    >>> vae.inverse_transform(codes).shape
+    (1797, 64)
+    >>> vae.sample(3).shape
+    (3, 64)
+    >>> bool(vae.score(X / 16) < 0)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseAutoencoder._parameter_constraints,
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "decoder_variance": [StrOptions({"learned"}), Interval(Real, 0, None, closed="neither")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "kl_warmup": [Interval(Integral, 0, None, closed="left")],
+        "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_eval_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    # Every row is decoded n_eval_samples times: smaller batches than the
+    # base's keep that within a few tens of megabytes.
+    _inference_batch_size = 512
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        likelihood="gaussian",
+        decoder_variance="learned",
+        beta=1.0,
+        kl_warmup=0,
+        n_mc_samples=1,
+        n_eval_samples=16,
+        solver="adam",
+        learning_rate_init=1e-3,
+        weight_decay=0.0,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.likelihood = likelihood
+        self.decoder_variance = decoder_variance
+        self.beta = beta
+        self.kl_warmup = kl_warmup
+        self.n_mc_samples = n_mc_samples
+        self.n_eval_samples = n_eval_samples
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ base hooks
+    def _make_module(self, n_features):
+        return GaussianMLPVAE(
+            n_features,
+            self.n_components,
+            self._check_hidden_layer_sizes(),
+            self.activation,
+            n_mc_samples=self.n_mc_samples,
+            n_eval_samples=self.n_eval_samples,
+            decoder_variance=self.decoder_variance if self.likelihood == "gaussian" else None,
+        )
+
+    def _make_objective(self):
+        return ELBOObjective(self.likelihood, beta=self.beta)
+
+    def _extra_callbacks(self):
+        if self.kl_warmup:
+            return [("kl_warmup", _training.LinearWarmup("kl_weight", self.beta, self.kl_warmup))]
+        return []
+
+    def _check_values(self, X):
+        if self.likelihood == "bernoulli":
+            check_unit_interval(X, self, "likelihood='bernoulli'", "likelihood='gaussian'")
+
+    def _initialize(self, X):
+        super()._initialize(X)
+        module = self.net_.module_
+        # Fixed for the fitted model: with each row's values it seeds the
+        # row's evaluation noise (see Notes), so scores are reproducible.
+        module.eval_seed = int(
+            torch.randint(0, np.iinfo(np.int32).max, (1,), generator=module.rng.generator)
+        )
+        if module.decoder_variance == "learned":
+            if sp.issparse(X):
+                _, var = mean_variance_axis(sp.csr_matrix(X, dtype=np.float64), axis=0)
+            else:
+                var = np.var(X, axis=0, dtype=np.float64)
+            # Starting at the data's variance spares the first epochs the
+            # slow walk of the log-variance from 0 to the data's scale.
+            module.set_decoder_logvar(torch.from_numpy(np.log(np.maximum(var, 1e-12))).float())
+
+    # ------------------------------------------------------------- inference
+    def score_samples(self, X):
+        """Evidence lower bound (ELBO) of each sample, in nats.
+
+        Higher is better; a low value marks a sample the model finds
+        unlikely, so ``-score_samples(X)`` serves as an anomaly score.
+        The KL term has weight 1 whatever ``beta``, so the value is a lower
+        bound on ``log p(x)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        elbo : ndarray of shape (n_samples,)
+            Per-sample ELBO, summed over features, estimated with
+            ``n_eval_samples`` draws of z per sample.
+        """
+        return super().score_samples(X)
+
+    def score(self, X, y=None):
+        """Mean ELBO per sample in nats: higher is better.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return super().score(X, y)
+
+    def _noise_generator(self, random_state):
+        seed = _training.seed_from(self.random_state if random_state is None else random_state)
+        return torch.Generator().manual_seed(seed)
+
+    def importance_weighted_bound(self, X, n_samples=100, *, random_state=None):
+        """Importance-weighted lower bound on log p(x) of each sample, in nats.
+
+        The bound of Burda et al. (2015) with ``K = n_samples`` draws of z
+        from q(z|x): ``log (1/K) sum_k p(x, z_k) / q(z_k|x)``. It equals the
+        ELBO in expectation for K=1, rises with K and approaches
+        ``log p(x)`` from below; with K in the thousands it is the usual
+        estimate of a VAE's test log-likelihood.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples_X, n_features)
+            Data to score.
+        n_samples : int, default=100
+            Number of importance samples K. The work grows linearly with it;
+            memory does not.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws. None uses the estimator's ``random_state``, as
+            :meth:`sklearn.mixture.GaussianMixture.sample` does: with an int
+            there, repeated calls give identical results. Each row's draws
+            are seeded by the seed and the row's values, so a row's bound
+            does not depend on the rows scored with it.
+
+        Returns
+        -------
+        bound : ndarray of shape (n_samples_X,)
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        X = self._validate_input(X, reset=False)
+        seed = _training.seed_from(self.random_state if random_state is None else random_state)
+        objective = self.net_.criterion_
+        bound = self._map(
+            lambda module, xb: importance_weighted_bound(module, objective, xb,
+                                                         int(n_samples), seed),
+            X, "importance-weighted bounds",
+        )
+        return bound.astype(np.float64)
+
+    def sample(self, n_samples=1, random_state=None, *, return_mean=False):
+        """Generate rows: draw z from the prior N(0, I), then x from p(x|z).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws. None uses the estimator's ``random_state``, as
+            :meth:`sklearn.mixture.GaussianMixture.sample` does: with an int
+            there, repeated calls return the same rows.
+        return_mean : bool, default=False
+            Return the decoder's mean for each z (probabilities for the
+            Bernoulli likelihood) instead of a draw from p(x|z).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            Generated rows, in float64.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples!r}. The sampling requires at "
+                "least one sample."
+            )
+        gen = self._noise_generator(random_state)
+        module, objective = self.net_.module_, self.net_.criterion_
+        module.eval()
+        with torch.inference_mode():
+            z = torch.randn(int(n_samples), self.n_components, generator=gen)
+            raw = module.decode(z.to(self.net_.device)).double().cpu()
+            mean = objective.link(raw)
+            if return_mean:
+                out = mean
+            elif self.likelihood == "bernoulli":
+                out = torch.bernoulli(mean, generator=gen)
+            else:
+                std = torch.exp(0.5 * module.recon_logvar(raw).double().cpu())
+                out = mean + std * torch.randn(mean.shape, generator=gen, dtype=torch.float64)
+        out = out.numpy()
+        if not np.isfinite(out).all():
+            raise ValueError(
+                "The decoder produced non-finite samples; the weights were damaged, refit."
+            )
+        return out

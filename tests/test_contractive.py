@@ -1,0 +1,106 @@
+"""The contractive penalty: exact, matching finite differences, and effective."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from skae import AutoencoderTransformer, DenoisingAE, SparseCoder
+from skae.nn import TopK, build, contractive_penalty, make_mlp
+from skae.nn.contractive import jacobian_norm_autograd, jacobian_norm_closed_form
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def finite_difference_penalty(encoder, x, eps=1e-6):
+    """Batch mean of ||J||_F^2 from central differences, in float64."""
+    x = x.double()
+    total = torch.zeros(x.shape[0], dtype=torch.float64)
+    with torch.no_grad():
+        for i in range(x.shape[1]):
+            step = torch.zeros_like(x)
+            step[:, i] = eps
+            column = (encoder(x + step) - encoder(x - step)) / (2 * eps)
+            total += column.pow(2).sum(dim=1)
+    return total.mean().item()
+
+
+def make_encoder(sizes, activation, last=None, seed=0):
+    def factory():
+        encoder = make_mlp(sizes, activation)
+        if last is not None:
+            encoder.append(last)
+        return encoder
+
+    return build(factory, torch.Generator().manual_seed(seed)).double()
+
+
+@pytest.fixture
+def x():
+    return torch.randn(16, 7, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+
+@pytest.mark.parametrize("last", [nn.Sigmoid(), nn.Tanh(), nn.Identity()])
+def test_closed_form_single_layer_matches_finite_differences(x, last):
+    encoder = make_encoder([7, 5], "relu", last)
+    expected = finite_difference_penalty(encoder, x)
+    assert contractive_penalty(encoder, x).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_closed_form_is_the_classic_sigmoid_formula(x):
+    encoder = make_encoder([7, 5], "relu", nn.Sigmoid())
+    h = encoder(x)
+    w = encoder[0].weight
+    classic = ((h * (1 - h)).pow(2) @ w.pow(2).sum(dim=1)).mean()
+    torch.testing.assert_close(contractive_penalty(encoder, x), classic)
+
+
+@pytest.mark.parametrize("sizes", [[7, 9, 3], [7, 12, 20]], ids=["reverse", "forward"])
+@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+def test_deep_encoder_matches_finite_differences(x, sizes, activation):
+    # Undercomplete codes take the reverse-mode path, overcomplete ones forward mode.
+    encoder = make_encoder(sizes, activation)
+    expected = finite_difference_penalty(encoder, x)
+    assert contractive_penalty(encoder, x).item() == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("last", [nn.ReLU(), nn.Softshrink(0.1), TopK(2)])
+def test_piecewise_linear_codes_agree_with_autograd(x, last):
+    encoder = make_encoder([7, 6], "relu", last)
+    closed = jacobian_norm_closed_form(encoder[0], list(encoder)[1:], x)
+    torch.testing.assert_close(closed, jacobian_norm_autograd(encoder, x))
+    assert contractive_penalty(encoder, x).item() == pytest.approx(
+        finite_difference_penalty(encoder, x), rel=1e-6
+    )
+
+
+def test_gradients_of_both_paths_agree(x):
+    # The penalty trains the weights, so its gradient must be exact too.
+    encoder = make_encoder([7, 5], "relu", nn.Sigmoid())
+    closed = jacobian_norm_closed_form(encoder[0], [encoder[1]], x).mean()
+    (g_closed,) = torch.autograd.grad(closed, encoder[0].weight)
+    auto = jacobian_norm_autograd(encoder, x).mean()
+    (g_auto,) = torch.autograd.grad(auto, encoder[0].weight)
+    torch.testing.assert_close(g_closed, g_auto)
+
+
+def jacobian_norm(estimator, X):
+    encoder = estimator.net_.module_.encoder
+    with torch.no_grad():
+        return contractive_penalty(encoder, torch.tensor(X, dtype=torch.float32)).item()
+
+
+@pytest.mark.parametrize("cls, params", [
+    (AutoencoderTransformer, {"hidden_layer_sizes": (32,)}),
+    (SparseCoder, {"sparsity": "topk"}),
+    (DenoisingAE, {"hidden_layer_sizes": (32,)}),
+])
+def test_contractive_weight_shrinks_the_jacobian(digits, cls, params):
+    X = digits[0][:500]
+    fits = [cls(16, contractive=c, max_iter=15, random_state=0, **params).fit(X)
+            for c in (0.0, 1.0)]
+    plain, contracted = (jacobian_norm(f, X) for f in fits)
+    assert contracted < 0.5 * plain
+    # The penalty is a training term: it shows in the loss, not in score.
+    assert fits[1].loss_curve_[-1] > -fits[1].score(X)
+    np.testing.assert_allclose(fits[0].loss_curve_[-1], -fits[0].score(X), rtol=0.2)

@@ -1,0 +1,140 @@
+"""Greedy layer-wise pretraining on the deterministic autoencoders."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skae import AutoencoderTransformer, DenoisingAE, SparseCoder, _pretraining
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def test_each_stage_trains_its_own_layer_pair_then_all_are_fine_tuned(digits, monkeypatch):
+    X = digits[0][:400]
+    runs = []
+    original_train = _pretraining._training.train
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(32, 16), pretrain="greedy",
+                                max_iter=8, random_state=0)
+    original_init = type(ae)._initialize
+
+    def init(self, X):
+        original_init(self, X)
+        module = self.net_.module_
+
+        def spy(net, dataset, **kwargs):
+            before = {k: v.detach().clone() for k, v in module.named_parameters()}
+            result = original_train(net, dataset, **kwargs)
+            runs.append({k for k, v in module.named_parameters()
+                         if not torch.equal(v.detach(), before[k])})
+            return result
+
+        # Pretraining and the base's fine-tuning both call _training.train.
+        monkeypatch.setattr(_pretraining._training, "train", spy)
+
+    monkeypatch.setattr(type(ae), "_initialize", init)
+    ae.fit(X)
+    # encoder: Linear 0, ReLU 1, Linear 2, ReLU 3, Linear 4
+    # decoder: Linear 0, ReLU 1, Linear 2, ReLU 3, Linear 4
+    layer = {name: {f"{name}.weight", f"{name}.bias"} for name in (
+        "encoder.0", "encoder.2", "encoder.4", "decoder.0", "decoder.2", "decoder.4")}
+    assert runs == [
+        layer["encoder.0"] | layer["decoder.4"],
+        layer["encoder.2"] | layer["decoder.2"],
+        layer["encoder.4"] | layer["decoder.0"],
+        set().union(*layer.values()),
+    ]
+
+
+def test_history_shows_each_stage(digits):
+    X = digits[0][:400]
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(32, 16), pretrain="greedy",
+                                max_iter=10, random_state=0).fit(X)
+    assert len(ae.pretrain_loss_curves_) == 3
+    for curve in ae.pretrain_loss_curves_:
+        assert len(curve) == 10
+        assert curve[-1] < curve[0]
+    assert ae.n_iter_ == len(ae.loss_curve_) == 10
+    # Fine-tuning starts from the stacked layers, which already reconstruct
+    # better than a network that was not pretrained.
+    plain = AutoencoderTransformer(4, hidden_layer_sizes=(32, 16), max_iter=10,
+                                   random_state=0).fit(X)
+    assert ae.loss_curve_[0] < plain.loss_curve_[0]
+    assert plain.pretrain_loss_curves_ == []
+
+
+def test_first_stage_uses_the_estimators_loss_later_ones_squared_error(digits):
+    X = digits[0][:300]
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(16,), loss="binary_crossentropy",
+                                pretrain="greedy", max_iter=3, random_state=0).fit(X)
+    # Bernoulli negative log-likelihood of 64 pixels is far above the squared
+    # error of reconstructing 16 hidden units.
+    first, second = ae.pretrain_loss_curves_
+    assert first[0] > 10 and second[0] < first[0]
+
+
+def test_linear_decoder_pretrains_hidden_layers_with_temporary_decoders(digits):
+    X = digits[0][:300]
+    coder = SparseCoder(20, hidden_layer_sizes=(32,), sparsity="topk", pretrain="greedy",
+                        max_iter=4, random_state=0).fit(X)
+    assert len(coder.pretrain_loss_curves_) == 1
+    # The temporary decoder is not part of the fitted network.
+    assert [type(m).__name__ for m in coder.net_.module_.decoder] == ["Linear"]
+    np.testing.assert_array_equal((coder.transform(X) != 0).sum(axis=1), 2)
+
+
+def test_pretraining_is_reproducible_and_leaves_global_state_alone(digits):
+    X = digits[0][:300]
+    state = torch.get_rng_state()
+    fits = [DenoisingAE(4, hidden_layer_sizes=(16,), noise="masking", noise_level=0.3,
+                        pretrain="greedy", max_iter=4, random_state=0).fit(X)
+            for _ in range(2)]
+    assert torch.equal(torch.get_rng_state(), state)
+    assert fits[0].pretrain_loss_curves_ == fits[1].pretrain_loss_curves_
+    np.testing.assert_array_equal(fits[0].transform(X), fits[1].transform(X))
+
+
+def test_partial_fit_does_not_pretrain(digits):
+    X = digits[0][:300]
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(16,), pretrain="greedy",
+                                random_state=0).partial_fit(X)
+    assert ae.pretrain_loss_curves_ == [] and ae.n_iter_ == 1
+
+
+VARIANTS = [
+    SparseCoder(sparsity="topk", positive_code=True, contractive=0.1, pretrain="greedy",
+                hidden_layer_sizes=(8,), max_iter=3, random_state=0),
+    DenoisingAE(noise="salt_pepper", noise_level=0.2, contractive=0.1, pretrain="greedy",
+                hidden_layer_sizes=(8,), max_iter=3, random_state=0),
+]
+
+
+# The networks compute in float32, so a row's output can change in the 7th
+# significant digit with the batch it is computed in (BLAS picks kernels by
+# shape); this check compares with atol=1e-7 and fails by such rounding
+# on some seeds and configurations, not because of the penalty or pretraining.
+FLOAT32_ROUNDING = {
+    "check_methods_subset_invariance": "float32 rounding differs by batch (~2e-7)",
+}
+
+
+@parametrize_with_checks(VARIANTS, expected_failed_checks=lambda e: FLOAT32_ROUNDING)
+def test_penalised_and_pretrained_variants_pass_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+def test_sparse_input_pretrains_like_dense(digits):
+    import scipy.sparse as sp
+
+    X = digits[0][:300]
+    params = dict(hidden_layer_sizes=(16,), pretrain="greedy", max_iter=3, random_state=0)
+    dense = AutoencoderTransformer(4, **params).fit(X)
+    csr = AutoencoderTransformer(4, **params).fit(sp.csr_matrix(X))
+    np.testing.assert_allclose(dense.pretrain_loss_curves_, csr.pretrain_loss_curves_,
+                               rtol=1e-5)
+    np.testing.assert_allclose(dense.transform(X), csr.transform(X), rtol=1e-5, atol=1e-5)
