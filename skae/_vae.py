@@ -113,7 +113,7 @@ class VAETransformer(BaseAutoencoder):
         Best of ``validation_scores_``.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when X has string
         feature names.
 
@@ -365,7 +365,7 @@ class VAETransformer(BaseAutoencoder):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, `n_features_in_`)
             Generated rows, in float64.
         """
         check_is_fitted(self)

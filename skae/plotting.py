@@ -19,8 +19,34 @@ def _pyplot():
     return plt
 
 
-def _image_grid(rows, image_shape, row_labels=None, cmap="gray"):
-    """Draw a grid of images, one list of flat images per grid row."""
+def plot_image_rows(rows, image_shape, row_labels=None, *, cmap="gray"):
+    """Draw rows of flat images, one labelled grid row per list.
+
+    Parameters
+    ----------
+    rows : list of array-like of shape (n_images, n_pixels)
+        Each becomes one row of the grid, e.g. clean, noisy and denoised
+        versions of the same images.
+    image_shape : tuple of int
+        Shape of one image.
+    row_labels : list of str, default=None
+        Label written left of each row.
+    cmap : str, default="gray"
+        Colour map.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.plotting import plot_image_rows
+    >>> X = np.random.default_rng(0).random((3, 64))
+    >>> fig = plot_image_rows([X, 1 - X], (8, 8), ["image", "negative"])
+    >>> len(fig.axes)
+    6
+    """
     plt = _pyplot()
     n_rows, n_cols = len(rows), max(len(r) for r in rows)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.1 * n_cols, 1.2 * n_rows),
@@ -68,7 +94,7 @@ def plot_images(images, image_shape, *, n_cols=10, cmap="gray"):
     """
     images = np.asarray(images)
     rows = [images[i : i + n_cols] for i in range(0, len(images), n_cols)]
-    return _image_grid(rows, image_shape, cmap=cmap)
+    return plot_image_rows(rows, image_shape, cmap=cmap)
 
 
 def plot_reconstructions(X, models, image_shape, *, n_images=8, cmap="gray"):
@@ -104,7 +130,7 @@ def plot_reconstructions(X, models, image_shape, *, n_images=8, cmap="gray"):
     """
     X = np.asarray(X)[:n_images]
     rows = [X] + [m.inverse_transform(m.transform(X)) for m in models.values()]
-    return _image_grid(rows, image_shape, row_labels=["original", *models], cmap=cmap)
+    return plot_image_rows(rows, image_shape, ["original", *models], cmap=cmap)
 
 
 def plot_latent(codes, labels=None, *, ax=None, title=None, **scatter_kwargs):

@@ -1,7 +1,7 @@
 """
-==================================
+====================================
 Anomaly detection with score_samples
-==================================
+====================================
 
 ``score_samples`` is minus each sample's reconstruction error: images like
 the training data score high, others low. Here an autoencoder learns the

@@ -1,7 +1,7 @@
 """
-=====================================
+========================================
 Choosing the code size with GridSearchCV
-=====================================
+========================================
 
 ``score`` is minus the mean reconstruction error, so ``GridSearchCV`` can
 tune an autoencoder without a scorer, exactly as it tunes PCA (whose

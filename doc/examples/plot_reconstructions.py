@@ -1,7 +1,7 @@
 """
-=======================================
+========================================
 Reconstructions: autoencoder against PCA
-=======================================
+========================================
 
 An autoencoder and PCA both compress each image to the same number of
 values and decode it back. PCA's decoder is linear; the autoencoder's is a
