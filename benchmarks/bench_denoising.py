@@ -41,10 +41,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from skae import DenoisingAE
+from skae import DenoisingAE, datasets
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "usps" / "usps.h5"
+DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 SIGMA = 0.25
 
@@ -61,14 +61,11 @@ DAE_CLEAN_PARAMS = {**DAE_PARAMS, "noise_level": SIGMA}
 
 def load_usps():
     try:
-        import h5py
-    except ImportError:
-        sys.exit("h5py is not installed (pip install h5py); skipping the USPS benchmark.")
-    if not DATA.exists():
-        sys.exit(f"{DATA} not found; skipping the USPS benchmark.")
-    with h5py.File(DATA, "r") as f:
-        X = np.vstack([f["train/data"][:], f["test/data"][:]]).astype(np.float64)
-        y = np.concatenate([f["train/target"][:], f["test/target"][:]])
+        parts = [datasets.load_usps(subset, data_home=DATA) for subset in ("train", "test")]
+    except (ImportError, FileNotFoundError) as exc:
+        sys.exit(f"{exc} Skipping the USPS benchmark.")
+    X = np.vstack([X for X, _ in parts]).astype(np.float64)
+    y = np.concatenate([y for _, y in parts])
     return X, y
 
 

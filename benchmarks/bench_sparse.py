@@ -31,12 +31,10 @@ Run: ``python benchmarks/bench_sparse.py [--quick] [--threads 1] [--repeats 15]`
 """
 
 import argparse
-import gzip
 import json
 import os
 import platform
 import statistics
-import struct
 import sys
 import time
 import warnings
@@ -53,6 +51,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from skae import SparseCoder
+from skae.datasets import read_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ROOT.parent / "shared" / "data" / "mnist"
@@ -60,12 +59,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 N_ATOMS = 100
 ALPHA = 0.1
 
-
-def read_idx(path):
-    with gzip.open(path) as f:
-        magic, n = struct.unpack(">II", f.read(8))
-        shape = (n,) + (struct.unpack(">II", f.read(8)) if magic == 2051 else ())
-        return np.frombuffer(f.read(), np.uint8).reshape(shape)
 
 
 def digits_data():

@@ -33,11 +33,9 @@ Run: ``python benchmarks/bench_vae.py [mnist] [frey] [digits] [--quick]
 
 import argparse
 import datetime
-import gzip
 import json
 import os
 import platform
-import struct
 import sys
 import time
 import warnings
@@ -52,6 +50,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skae import VAETransformer
+from skae.datasets import read_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -61,12 +60,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 def log(*args):
     print(f"[{datetime.datetime.now(datetime.UTC):%H:%M:%S}]", *args, flush=True)
 
-
-def read_idx(path):
-    with gzip.open(path) as f:
-        magic, n = struct.unpack(">II", f.read(8))
-        shape = (n,) + (struct.unpack(">II", f.read(8)) if magic == 2051 else ())
-        return np.frombuffer(f.read(), np.uint8).reshape(shape)
 
 
 def binarize(P, rng):
