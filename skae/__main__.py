@@ -16,11 +16,16 @@ def main(argv=None):
     )
     parser.add_argument("--n-components", type=int, default=16)
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--plots", metavar="FOLDER",
+                        help="also write reconstructions, loss curves and VAE samples "
+                        "there as PNG files (needs matplotlib)")
     args = parser.parse_args(argv)
     print(f"digits: 1797 images of 8x8 pixels, 75% train / 25% test, "
           f"{args.n_components} components")
     print(format_table(compare(n_components=args.n_components,
-                               random_state=args.random_state)))
+                               random_state=args.random_state, plot_dir=args.plots)))
+    if args.plots:
+        print(f"figures written to {args.plots}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
@@ -83,14 +84,16 @@ def default_models(n_components, random_state):
     }
 
 
-def evaluate(model, X_train, X_test, y_train=None, y_test=None, *, random_state=0):
-    """Fit ``model`` on X_train and measure it on X_test.
+def evaluate(model, X_train, X_test, y_train=None, y_test=None, *, random_state=0,
+             return_estimator=False):
+    """Fit a clone of ``model`` on X_train and measure it on X_test.
 
     Returns a dict with the held-out reconstruction error (squared error
     summed over features, averaged over test samples), the accuracy of a
     logistic regression trained on the codes and the adjusted Rand index of
     KMeans on the test codes against the labels (both None without labels),
-    and the fit time in seconds.
+    and the fit time in seconds; with ``return_estimator``, also the fitted
+    clone.
     """
     model = clone(model)
     start = time.perf_counter()
@@ -111,10 +114,10 @@ def evaluate(model, X_train, X_test, y_train=None, y_test=None, *, random_state=
             adjusted_rand_score(y_test, clusters.fit_predict(StandardScaler().fit_transform(
                 codes_test)))
         )
-    return row
+    return (row, model) if return_estimator else row
 
 
-def compare(models=None, *, n_components=16, random_state=0):
+def compare(models=None, *, n_components=16, random_state=0, plot_dir=None):
     """Fit each model on 75% of the digits and measure it on the other 25%.
 
     Pixel values are scaled to [0, 1]. See :func:`evaluate` for what is
@@ -129,6 +132,9 @@ def compare(models=None, *, n_components=16, random_state=0):
         Code size given to every default model.
     random_state : int, default=0
         Seeds the split and every model.
+    plot_dir : str or path-like, default=None
+        If given, figures are written there as PNG files (see
+        :func:`write_plots`); needs matplotlib.
 
     Returns
     -------
@@ -141,11 +147,53 @@ def compare(models=None, *, n_components=16, random_state=0):
     X_train, X_test, y_train, y_test = train_test_split(
         X / 16.0, y, test_size=0.25, random_state=random_state, stratify=y
     )
-    return [
-        {"model": name,
-         **evaluate(model, X_train, X_test, y_train, y_test, random_state=random_state)}
-        for name, model in models.items()
-    ]
+    rows, fitted = [], {}
+    for name, model in models.items():
+        row, fitted[name] = evaluate(model, X_train, X_test, y_train, y_test,
+                                     random_state=random_state, return_estimator=True)
+        rows.append({"model": name, **row})
+    if plot_dir is not None:
+        write_plots(fitted, X_test, plot_dir)
+    return rows
+
+
+def write_plots(models, X_test, folder):
+    """Write the comparison's figures to ``folder`` and return their paths.
+
+    ``reconstructions.png`` shows test images and every model's
+    reconstruction; ``loss_curves.png`` the training curves of the networks;
+    ``vae_samples.png`` images drawn from each variational autoencoder.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, whatever the backend was
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_images, plot_loss_curve, plot_reconstructions
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = {"reconstructions": plot_reconstructions(X_test, models, (8, 8), n_images=10)}
+    networks = {name: m for name, m in models.items() if hasattr(m, "loss_curve_")}
+    if networks:
+        fig, axes = plt.subplots(1, len(networks), figsize=(4 * len(networks), 3),
+                                 squeeze=False)
+        for ax, (name, model) in zip(axes[0], networks.items(), strict=True):
+            plot_loss_curve(model, ax=ax)
+            ax.set_title(name)
+        fig.tight_layout()
+        figures["loss_curves"] = fig
+    for name, model in models.items():
+        if hasattr(model, "sample"):
+            images = model.sample(30, random_state=0, return_mean=True)
+            figures["vae_samples"] = plot_images(images, (8, 8), n_cols=10)
+            figures["vae_samples"].suptitle(f"{name}: samples from the prior")
+    paths = []
+    for stem, fig in figures.items():
+        paths.append(folder / f"{stem}.png")
+        fig.savefig(paths[-1], dpi=100)
+        plt.close(fig)
+    return paths
 
 
 def format_table(rows):

@@ -65,3 +65,19 @@ def test_main_prints_the_table(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "held-out error" in out and "PCA" in out
     assert np.isfinite(float(out.splitlines()[-1].split()[1]))
+
+
+def test_main_writes_plots(tmp_path, capsys, monkeypatch):
+    import skae._comparison as comparison
+    from skae import VAETransformer
+
+    fast = {"PCA": PCA(3),
+            "AE": AutoencoderTransformer(3, hidden_layer_sizes=(8,), max_iter=2, random_state=0),
+            "VAE": VAETransformer(3, hidden_layer_sizes=(8,), max_iter=2, random_state=0)}
+    monkeypatch.setattr(comparison, "default_models", lambda n, r: fast)
+    main(["--n-components", "3", "--plots", str(tmp_path / "figs")])
+    written = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert written == ["loss_curves.png", "reconstructions.png", "vae_samples.png"]
+    for name in written:
+        assert (tmp_path / "figs" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "figures written to" in capsys.readouterr().out
