@@ -34,6 +34,7 @@ def commands(quick):
         "sparse": ["bench_sparse.py", *q],
         "denoising": ["bench_denoising.py", *q],
         "deep_mnist": ["bench_deep_mnist.py", *q],
+        "scaling": ["bench_scaling.py", *q],
     }
 
 
