@@ -3,6 +3,8 @@
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -51,7 +53,13 @@ class SparseCoder(DeterministicAutoencoder):
           exactly 0.
         - ``"topk"``: keeps the ``n_nonzero_coefs`` codes of largest
           magnitude in each sample and sets the others to exactly 0; no
-          penalty is added.
+          penalty is added. Atoms are kept at unit norm, so that a code is
+          the weight of its atom, as in matching pursuit.
+
+        With ``"l1"`` or ``"topk"`` and the linear decoder, the atoms start
+        at randomly drawn training samples (centred), and a single-layer
+        encoder starts as their transpose, so that every atom is used from
+        the start instead of some never being chosen.
     alpha : float, default=1.0
         Weight of the L1 penalty, for ``sparsity="l1"``.
     rho : float, default=0.05
@@ -63,6 +71,25 @@ class SparseCoder(DeterministicAutoencoder):
         ``n_components`` (at least one). Must not exceed ``n_components``.
     positive_code : bool, default=False
         Constrain the codes to be non-negative (a ReLU on the code).
+    encoder_steps : int, default=1
+        Number of thresholding steps of the encoder. 1 is one affine map and
+        the sparsifying non-linearity. With more, each step feeds the code
+        back through a learned matrix, ``h = T(W x + c + S h)``, so that
+        atoms that explain the same part of a sample can suppress each
+        other: the encoder learns a few steps of iterative thresholding
+        (as in LISTA, Gregor & LeCun, 2010). Codes come closer to those of
+        an optimisation per sample, for one ``n_components x n_components``
+        product and thresholding per extra step. Needs
+        ``hidden_layer_sizes=()`` and ``sparsity="l1"`` or ``"topk"``.
+    refit_codes : bool, default=False
+        In ``transform`` (and so in ``score`` and ``score_samples``), keep
+        the atoms the encoder selects for a sample but replace their codes
+        by the least-squares fit of the sample on those atoms, as orthogonal
+        matching pursuit does once it has chosen its atoms. The codes keep
+        their zeros, the reconstruction error can only go down, and
+        ``transform`` costs one small linear solve per sample more. Needs
+        the linear decoder, the squared error, ``sparsity="l1"`` or
+        ``"topk"`` and ``positive_code=False``. Training is unchanged.
     decoder : {"linear", "mirror"}, default="linear"
         ``"linear"``: a single affine decoder, whose weights are
         ``components_``. ``"mirror"``: an MLP decoder mirroring the encoder's
@@ -183,6 +210,8 @@ class SparseCoder(DeterministicAutoencoder):
         "beta": [Interval(Real, 0, None, closed="left")],
         "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
         "positive_code": ["boolean"],
+        "refit_codes": ["boolean"],
+        "encoder_steps": [Interval(Integral, 1, None, closed="left")],
         "decoder": [StrOptions({"linear", "mirror"})],
         "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
     }
@@ -201,6 +230,8 @@ class SparseCoder(DeterministicAutoencoder):
         beta=1.0,
         n_nonzero_coefs=None,
         positive_code=False,
+        refit_codes=False,
+        encoder_steps=1,
         decoder="linear",
         hidden_layer_sizes=(),
         activation="relu",
@@ -228,6 +259,8 @@ class SparseCoder(DeterministicAutoencoder):
         self.beta = beta
         self.n_nonzero_coefs = n_nonzero_coefs
         self.positive_code = positive_code
+        self.refit_codes = refit_codes
+        self.encoder_steps = encoder_steps
         self.decoder = decoder
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -283,10 +316,79 @@ class SparseCoder(DeterministicAutoencoder):
             self.activation,
             code_layer=self._code_layer(),
             decoder=self.decoder,
-            unit_norm_atoms=self.sparsity == "l1",
+            unit_norm_atoms=self._dictionary_init(),
+            refit_codes=self._check_refit(),
+            encoder_steps=self._check_encoder_steps(),
             contractive=self.contractive,
             code_penalty=penalty,
         )
+
+    def _dictionary_init(self):
+        # Sparse codes on a linear decoder: a dictionary of unit-norm atoms,
+        # started at training samples (see _initialize).
+        return self.decoder == "linear" and self.sparsity in ("l1", "topk")
+
+    def _check_encoder_steps(self):
+        if self.encoder_steps == 1:
+            return 1
+        problems = []
+        if self.sparsity == "kl":
+            problems.append("sparsity='kl' (its codes are not thresholded)")
+        if len(self._check_hidden_layer_sizes()):
+            problems.append(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r} (the unrolled encoder is "
+                "a single layer; use hidden_layer_sizes=())"
+            )
+        if problems:
+            raise ValueError(
+                f"encoder_steps={self.encoder_steps} unrolls a single-layer thresholding "
+                "encoder and cannot be used with " + " or ".join(problems) + "."
+            )
+        return self.encoder_steps
+
+    def _check_refit(self):
+        if not self.refit_codes:
+            return False
+        problems = []
+        if self.sparsity == "kl":
+            problems.append("sparsity='kl' (its codes are never exactly 0)")
+        if self.decoder != "linear":
+            problems.append("decoder='mirror' (there is no dictionary to fit)")
+        if self.loss != "squared_error":
+            problems.append(f"loss={self.loss!r} (least squares fits the squared error)")
+        if self.positive_code:
+            problems.append("positive_code=True (least squares can give negative codes)")
+        if problems:
+            raise ValueError(
+                "refit_codes=True re-solves the non-zero codes by least squares "
+                "against a linear dictionary and cannot be used with "
+                + " or ".join(problems) + "."
+            )
+        return True
+
+    def _initialize(self, X):
+        super()._initialize(X)
+        if not self._dictionary_init():
+            return
+        # Atoms start at randomly chosen centred samples, so that no atom
+        # starts far from the data and stays unused ("dead") all training.
+        generator = self.net_.iterator_train__rng.generator
+        n_samples = X.shape[0]
+        if n_samples >= self.n_components:
+            rows = torch.randperm(n_samples, generator=generator)[: self.n_components]
+        else:
+            rows = torch.randint(n_samples, (self.n_components,), generator=generator)
+        rows = np.sort(rows.numpy())
+        picked = X[rows].toarray() if sp.issparse(X) else X[rows]
+        centre = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+        atoms = torch.as_tensor(picked - centre, dtype=torch.float32)
+        # A little noise separates atoms drawn from equal rows (or equal to
+        # the mean), which would otherwise stay identical.
+        scale = float(atoms.square().mean().sqrt()) or 1.0
+        atoms += 1e-2 * scale * torch.randn(atoms.shape, generator=generator)
+        atoms = torch.nn.functional.normalize(atoms, dim=1)
+        sample = X[:1000].toarray() if sp.issparse(X) else X[:1000]
+        self.net_.module_.init_dictionary(atoms, centre.astype(np.float32), sample)
 
     def _make_objective(self):
         return ReconstructionObjective(self.loss)

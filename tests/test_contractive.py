@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from skae import AutoencoderTransformer, DenoisingAE, SparseCoder
-from skae.nn import TopK, build, contractive_penalty, make_mlp
+from skae.nn import TopK, UnrolledThresholding, build, contractive_penalty, make_mlp
 from skae.nn.contractive import jacobian_norm_autograd, jacobian_norm_closed_form
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -84,6 +84,17 @@ def test_gradients_of_both_paths_agree(x):
     torch.testing.assert_close(g_closed, g_auto)
 
 
+def test_unrolled_encoder_matches_finite_differences(x):
+    # A feedback loop through a smooth non-linearity: the autograd path.
+    encoder = build(lambda: UnrolledThresholding(nn.Linear(7, 6), nn.Tanh(), 3),
+                    torch.Generator().manual_seed(0)).double()
+    with torch.no_grad():
+        encoder.feedback.weight.normal_(0, 0.3, generator=torch.Generator().manual_seed(2))
+    assert contractive_penalty(encoder, x).item() == pytest.approx(
+        finite_difference_penalty(encoder, x), rel=1e-6
+    )
+
+
 def jacobian_norm(estimator, X):
     encoder = estimator.net_.module_.encoder
     with torch.no_grad():
@@ -92,7 +103,7 @@ def jacobian_norm(estimator, X):
 
 @pytest.mark.parametrize("cls, params", [
     (AutoencoderTransformer, {"hidden_layer_sizes": (32,)}),
-    (SparseCoder, {"sparsity": "topk"}),
+    (SparseCoder, {"sparsity": "l1"}),
     (DenoisingAE, {"hidden_layer_sizes": (32,)}),
 ])
 def test_contractive_weight_shrinks_the_jacobian(digits, cls, params):

@@ -82,7 +82,7 @@ def test_linear_decoder_pretrains_hidden_layers_with_temporary_decoders(digits):
                         max_iter=4, random_state=0).fit(X)
     assert len(coder.pretrain_loss_curves_) == 1
     # The temporary decoder is not part of the fitted network.
-    assert [type(m).__name__ for m in coder.net_.module_.decoder] == ["Linear"]
+    assert [type(m).__name__ for m in coder.net_.module_.decoder] == ["UnitNormLinear"]
     np.testing.assert_array_equal((coder.transform(X) != 0).sum(axis=1), 2)
 
 

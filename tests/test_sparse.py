@@ -3,11 +3,14 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skae import SparseCoder
+from skae.nn import TopK, UnrolledThresholding, build, least_squares_codes
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -109,6 +112,15 @@ def test_mirror_decoder_has_no_dictionary(X):
         ({"sparsity": "kl", "rho": 1.0}, InvalidParameterError, "'rho' parameter"),
         ({"alpha": -1.0}, InvalidParameterError, "'alpha' parameter"),
         ({"sparsity": "lasso"}, InvalidParameterError, "'sparsity' parameter"),
+        ({"refit_codes": True, "sparsity": "kl"}, ValueError, "sparsity='kl'"),
+        ({"refit_codes": True, "decoder": "mirror"}, ValueError, "decoder='mirror'"),
+        ({"refit_codes": True, "loss": "binary_crossentropy"}, ValueError,
+         "loss='binary_crossentropy'"),
+        ({"refit_codes": True, "positive_code": True}, ValueError, "positive_code=True"),
+        ({"encoder_steps": 2, "sparsity": "kl"}, ValueError, "sparsity='kl'"),
+        ({"encoder_steps": 2, "hidden_layer_sizes": (8,)}, ValueError,
+         r"hidden_layer_sizes=\(8,\)"),
+        ({"encoder_steps": 0}, InvalidParameterError, "'encoder_steps' parameter"),
     ],
 )
 def test_invalid_parameters_fail_at_fit(X, params, error, message):
@@ -138,3 +150,99 @@ def test_pipeline_with_classifier(digits):
     )
     pipe.fit(X[:1200], y[:1200])
     assert pipe.score(X[1200:], y[1200:]) > 0.85
+
+
+@pytest.mark.parametrize("supports", [
+    [[0, 3, 7], [1], [2, 4, 5, 6], [], [11, 0]],  # sizes differ, one is empty
+    [[0, 3], [1, 2], [2, 11], [5, 6], [11, 0]],  # the same size, as top-k gives
+])
+def test_least_squares_codes_solve_each_row_on_its_support(supports):
+    rng = np.random.default_rng(0)
+    atoms = rng.standard_normal((12, 8))
+    bias = rng.standard_normal(8)
+    x = rng.standard_normal((5, 8))
+    code = np.zeros((5, 12))
+    for row, support in enumerate(supports):
+        code[row, support] = rng.standard_normal(len(support))
+    as_tensor = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+    refit = least_squares_codes(
+        as_tensor(x), as_tensor(code), as_tensor(atoms), as_tensor(bias)
+    ).numpy()
+    for row in range(5):
+        support = np.flatnonzero(code[row])
+        np.testing.assert_array_equal(np.flatnonzero(refit[row]), support)
+        if support.size:
+            expected, *_ = np.linalg.lstsq(atoms[support].T, x[row] - bias, rcond=None)
+            np.testing.assert_allclose(refit[row, support], expected, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("params", [{"sparsity": "topk", "n_nonzero_coefs": 4},
+                                    {"sparsity": "l1", "alpha": 1.0}])
+def test_refit_codes_keep_the_support_and_lower_the_error(X, params):
+    plain = SparseCoder(40, **params, **FAST).fit(X)
+    refit = SparseCoder(40, refit_codes=True, **params, **FAST).fit(X)
+    # Training does not depend on refit_codes: same dictionary, same support.
+    np.testing.assert_array_equal(plain.components_, refit.components_)
+    codes, refit_codes = plain.transform(X), refit.transform(X)
+    np.testing.assert_array_equal(codes != 0, refit_codes != 0)
+    assert not np.allclose(codes, refit_codes)
+
+    def errors(model, Z):
+        return np.sum((X - model.inverse_transform(Z)) ** 2, axis=1)
+
+    # Least squares on a fixed support can only lower each sample's error.
+    assert np.all(errors(refit, refit_codes) <= errors(plain, codes) + 1e-4)
+    assert errors(refit, refit_codes).mean() < 0.95 * errors(plain, codes).mean()
+    # score_samples scores the refit reconstruction that transform gives.
+    np.testing.assert_allclose(
+        refit.score_samples(X), -errors(refit, refit_codes), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_topk_atoms_start_at_the_data_and_all_get_used(X):
+    coder = SparseCoder(100, sparsity="topk", n_nonzero_coefs=5, max_iter=1,
+                        random_state=0).fit(X)
+    codes = coder.transform(X)
+    np.testing.assert_allclose(np.linalg.norm(coder.components_, axis=1), 1.0, rtol=1e-5)
+    # Each atom is still close to (the centred) training sample it started
+    # from, so the data chooses every one of them.
+    centred = X - X.mean(axis=0)
+    centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+    assert np.median((coder.components_ @ centred.T).max(axis=1)) > 0.9
+    assert np.all((codes != 0).sum(axis=0) > 0)
+
+
+@parametrize_with_checks([
+    SparseCoder(sparsity="topk", refit_codes=True, max_iter=3, random_state=0),
+    SparseCoder(sparsity="l1", encoder_steps=2, max_iter=3, random_state=0),
+])
+def test_refit_codes_and_unrolled_encoder_pass_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_unrolled_thresholding_feeds_the_code_back():
+    encoder = build(lambda: UnrolledThresholding(torch.nn.Linear(6, 10), TopK(3), 3),
+                    torch.Generator().manual_seed(0))
+    x = torch.randn(4, 6, generator=torch.Generator().manual_seed(1))
+    one_pass = TopK(3)(encoder.linear(x))
+    # The feedback starts at zero: training starts from the one-pass encoder.
+    assert torch.count_nonzero(encoder.feedback.weight) == 0
+    torch.testing.assert_close(encoder(x), one_pass)
+    with torch.no_grad():
+        encoder.feedback.weight.normal_(generator=torch.Generator().manual_seed(2))
+    code = one_pass
+    for _ in range(2):
+        code = TopK(3)(encoder.linear(x) + code @ encoder.feedback.weight.T)
+    torch.testing.assert_close(encoder(x), code)
+    assert not torch.equal(code != 0, one_pass != 0)
+
+
+def test_unrolled_encoder_codes_better_than_one_pass(X):
+    def error(steps):
+        coder = SparseCoder(100, sparsity="topk", n_nonzero_coefs=5, encoder_steps=steps,
+                            learning_rate_init=3e-3, max_iter=100, random_state=0).fit(X)
+        codes = coder.transform(X)
+        np.testing.assert_array_equal((codes != 0).sum(axis=1), 5)
+        return np.mean(np.sum((X - coder.inverse_transform(codes)) ** 2, axis=1))
+
+    assert error(3) < 0.95 * error(1)

@@ -10,7 +10,13 @@ from .init import build, reset_parameters
 from .mlp import ACTIVATIONS, make_mlp
 from .noise import Corruption
 from .objectives import ReconstructionObjective
-from .sparse import SparsityPenalty, TopK, UnitNormLinear
+from .sparse import (
+    SparsityPenalty,
+    TopK,
+    UnitNormLinear,
+    UnrolledThresholding,
+    least_squares_codes,
+)
 from .vae import ELBOObjective, GaussianMLPVAE
 
 __all__ = [
@@ -24,8 +30,10 @@ __all__ = [
     "SparsityPenalty",
     "TopK",
     "UnitNormLinear",
+    "UnrolledThresholding",
     "build",
     "contractive_penalty",
+    "least_squares_codes",
     "make_mlp",
     "reset_parameters",
 ]

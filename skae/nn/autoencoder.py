@@ -5,6 +5,7 @@ from torch import nn
 
 from .contractive import contractive_penalty
 from .mlp import make_mlp
+from .sparse import UnitNormLinear, UnrolledThresholding, least_squares_codes
 
 
 class Autoencoder(nn.Module):
@@ -68,7 +69,7 @@ class Autoencoder(nn.Module):
     def forward(self, x):
         if self.training and self.corruption is not None:
             x = self.corruption(x, self.rng.generator)
-        code = self.encoder(x)
+        code = self.encode(x)
         out = {"code": code, "recon": self.decoder(code)}
         if self.training:
             penalty = None
@@ -117,29 +118,94 @@ class MLPAutoencoder(Autoencoder):
     unit_norm_atoms : bool, default=False
         With a linear decoder, keep its atoms at unit norm
         (:class:`skae.nn.UnitNormLinear`).
+    encoder_steps : int, default=1
+        With more than one step, the encoder is an
+        :class:`skae.nn.UnrolledThresholding` of that many steps around the
+        ``code_layer``; needs a ``code_layer`` and no hidden layers.
+    refit_codes : bool, default=False
+        With a linear decoder, in evaluation mode, re-solve each sample's
+        non-zero codes by least squares against the atoms
+        (:func:`skae.nn.least_squares_codes`). Training is unaffected.
     **kwargs
         ``contractive``, ``corruption`` and ``code_penalty``, see
         :class:`Autoencoder`.
     """
 
     def __init__(self, n_features, n_components, hidden_layer_sizes=(), activation="relu",
-                 *, code_layer=None, decoder="mirror", unit_norm_atoms=False, **kwargs):
+                 *, code_layer=None, decoder="mirror", unit_norm_atoms=False,
+                 encoder_steps=1, refit_codes=False, **kwargs):
+        if refit_codes and decoder != "linear":
+            raise ValueError("refit_codes needs a linear decoder, whose atoms the codes fit.")
         hidden = list(hidden_layer_sizes)
         encoder = make_mlp([n_features, *hidden, n_components], activation)
-        if isinstance(code_layer, nn.Sequential):
+        if encoder_steps > 1:
+            if hidden or code_layer is None:
+                raise ValueError(
+                    "encoder_steps > 1 needs a single-layer encoder and a code layer."
+                )
+            encoder = nn.Sequential(UnrolledThresholding(encoder[0], code_layer, encoder_steps))
+        elif isinstance(code_layer, nn.Sequential):
             # Flat, so that a single-layer encoder keeps its closed-form
             # contractive penalty.
             encoder.extend(code_layer)
         elif code_layer is not None:
             encoder.append(code_layer)
         if decoder == "linear":
-            from .sparse import UnitNormLinear
-
             layer = UnitNormLinear if unit_norm_atoms else nn.Linear
             dec = nn.Sequential(layer(n_components, n_features))
         else:
             dec = make_mlp([n_components, *hidden[::-1], n_features], activation)
         super().__init__(encoder, dec, **kwargs)
+        self.refit_codes = bool(refit_codes)
+
+    def atoms(self):
+        """The linear decoder's atoms, shape (n_components, n_features)."""
+        layer = self.decoder[-1]
+        normalized = getattr(layer, "normalized_weight", None)
+        return (layer.weight if normalized is None else normalized()).T
+
+    def encode(self, x):
+        code = self.encoder(x)
+        if self.refit_codes and not self.training:
+            code = least_squares_codes(x, code, self.atoms(), self.decoder[-1].bias)
+        return code
+
+    def init_dictionary(self, atoms, centre, sample=None):
+        """Start a linear decoder at the given atoms, the encoder tied to them.
+
+        The decoder's weight becomes ``atoms`` (one per row); its bias is left
+        as it is. When the encoder is a single affine map, it starts as the
+        transposed dictionary applied to ``x - centre``: each code is then the
+        correlation of the centred sample with an atom, the first step of
+        matching pursuit, so every atom is chosen, from the first batch on,
+        by the samples that resemble it. Given a ``sample`` of rows, the
+        tied encoder is then scaled by the one factor that best reconstructs
+        them: correlated atoms would otherwise each claim the same part of a
+        sample, and the first reconstructions overshoot.
+        """
+        with torch.no_grad():
+            device = self.decoder[-1].weight.device
+            atoms = torch.as_tensor(atoms, dtype=torch.float32, device=device)
+            centre = atoms.new_tensor(centre)
+            self.decoder[-1].weight.copy_(atoms.T)
+            if isinstance(self.encoder[0], UnrolledThresholding):
+                linear = [self.encoder[0].linear]
+            else:
+                linear = [layer for layer in self.encoder if isinstance(layer, nn.Linear)]
+            if len(linear) != 1:
+                return
+            linear[0].weight.copy_(atoms)
+            linear[0].bias.copy_(-(atoms @ centre))
+            if sample is None:
+                return
+            sample = atoms.new_tensor(sample) - centre
+            recon = self.encoder(sample + centre) @ self.atoms()
+            norm = float((recon * recon).sum())
+            if norm > 0:
+                scale = float((recon * sample).sum()) / norm
+                if scale > 0:
+                    linear[0].weight.mul_(scale)
+                    linear[0].bias.mul_(scale)
 
     def greedy_stages(self, make_linear):
         """The layer pairs of greedy layer-wise pretraining, input side first.

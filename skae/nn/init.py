@@ -21,7 +21,8 @@ def reset_parameters(module, generator):
 
     Linear and convolutional layers get PyTorch's default distribution
     (uniform with bound ``1 / sqrt(fan_in)`` for weights and biases);
-    normalisation layers their deterministic defaults.
+    normalisation layers their deterministic defaults. Then every
+    sub-module with an ``after_reset()`` method has it called.
 
     Parameters
     ----------
@@ -61,6 +62,11 @@ def reset_parameters(module, generator):
                     f"Cannot initialise parameters of {type(layer).__name__}; "
                     "give it a reset_parameters rule in skae.nn.init."
                 )
+        # Modules that start differently from the rules above (a zero
+        # feedback, say) finish their own initialisation.
+        for layer in module.modules():
+            if hasattr(layer, "after_reset"):
+                layer.after_reset()
     return module
 
 

@@ -1,6 +1,7 @@
 """Building blocks of sparse autoencoders: sparsifying code layers,
 sparsity penalties and a unit-norm dictionary."""
 
+import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -26,11 +27,60 @@ class TopK(nn.Module):
     def forward(self, h):
         # A threshold at the k-th magnitude rather than a scatter keeps the
         # layer usable under torch.func transforms (the contractive penalty).
-        kth = h.abs().topk(self.k, dim=-1).values[..., -1:]
+        # Unsorted top-k is the faster kernel; its minimum is the k-th value.
+        kth = h.abs().topk(self.k, dim=-1, sorted=False).values.amin(dim=-1, keepdim=True)
         return h * (h.abs() >= kth)
 
     def extra_repr(self):
         return f"k={self.k}"
+
+
+class UnrolledThresholding(nn.Module):
+    """An encoder that refines its sparse code over a few unrolled steps.
+
+    Step 1 is the one-pass encoder ``h = T(W x + c)``, with ``T`` the
+    sparsifying code layer (top-k, soft threshold, ...). Each further step
+    feeds the code back, ``h = T(W x + c + S h)``, with a learned
+    ``n_components x n_components`` matrix ``S``. This is the shape of
+    iterative thresholding algorithms for sparse coding (ISTA, iterative
+    hard thresholding: ``S = I - D D^T`` up to a step size) with the
+    matrices learned, as in LISTA (Gregor & LeCun, 2010): atoms that
+    explain the same part of the sample inhibit each other, which one pass
+    cannot do.
+
+    ``S`` starts at zero, so training starts from the one-pass encoder.
+
+    Parameters
+    ----------
+    linear : torch.nn.Linear
+        The input map ``x -> W x + c``.
+    code_layer : torch.nn.Module
+        The sparsifying non-linearity ``T``.
+    steps : int
+        Number of steps, at least 1.
+    """
+
+    def __init__(self, linear, code_layer, steps):
+        super().__init__()
+        self.linear = linear
+        self.code_layer = code_layer
+        self.feedback = nn.Linear(linear.out_features, linear.out_features, bias=False)
+        self.steps = int(steps)
+
+    def after_reset(self):
+        """Zero the feedback, after a generic re-initialisation of the weights."""
+        with torch.no_grad():
+            self.feedback.weight.zero_()
+
+    def forward(self, x):
+        drive = self.linear(x)
+        code = self.code_layer(drive)
+        for _ in range(self.steps - 1):
+            code = self.code_layer(drive + self.feedback(code))
+        return code
+
+    def extra_repr(self):
+        return f"steps={self.steps}"
 
 
 class UnitNormLinear(nn.Linear):
@@ -77,3 +127,58 @@ class SparsityPenalty(nn.Module):
 
     def extra_repr(self):
         return f"kind={self.kind!r}, weight={self.weight}, rho={self.rho}"
+
+
+def least_squares_codes(x, code, atoms, bias):
+    """Replace each row's non-zero codes by their least-squares values.
+
+    For every row, the atoms whose codes are non-zero (the support) are kept
+    and the codes on them are re-solved so that ``code @ atoms + bias`` is as
+    close as possible to ``x`` in squared error; codes off the support stay
+    exactly 0. This is the last step of orthogonal matching pursuit, applied
+    to the support an encoder chose in one pass.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, n_features)
+        The rows being coded.
+    code : torch.Tensor of shape (n, n_atoms)
+        Sparse codes; their non-zero pattern is the support.
+    atoms : torch.Tensor of shape (n_atoms, n_features)
+        The dictionary, one atom per row.
+    bias : torch.Tensor of shape (n_features,)
+        Offset added to every reconstruction.
+
+    Returns
+    -------
+    torch.Tensor of shape (n, n_atoms)
+    """
+    nonzero = code != 0
+    counts = nonzero.sum(dim=1)
+    width = int(counts.max()) if code.numel() else 0
+    if width == 0:
+        return code
+    if bool((counts == width).all()):
+        # Every row has the same number of non-zeros (top-k codes): the
+        # column indices of the non-zeros, row by row, are the supports.
+        support = nonzero.nonzero()[:, 1].view(-1, width)
+        kept = torch.ones(support.shape, dtype=code.dtype, device=code.device)
+    else:
+        # Rows with fewer non-zeros than the widest row are padded: the
+        # padded slots get a zero atom and a unit diagonal, so they solve to 0.
+        magnitude, support = code.abs().topk(width, dim=1)
+        kept = (magnitude > 0).to(code.dtype)
+    # Indexing the dictionary's full Gram matrix and correlations is cheaper
+    # than forming each row's small Gram matrix from its atoms.
+    n_atoms = atoms.shape[0]
+    full_gram = atoms @ atoms.T
+    gram = full_gram.take(support.unsqueeze(-1) * n_atoms + support.unsqueeze(-2))
+    gram = gram * kept.unsqueeze(-1) * kept.unsqueeze(-2)
+    target = ((x - bias) @ atoms.T).gather(1, support) * kept
+    # A ridge at the scale of rounding error keeps the solve defined when
+    # two chosen atoms are parallel, without moving well-posed solutions.
+    scale = full_gram.diagonal().mean().clamp_min(torch.finfo(gram.dtype).tiny)
+    ridge = 10 * torch.finfo(gram.dtype).eps * scale
+    gram = gram + torch.diag_embed(ridge + (1 - kept))
+    values = torch.linalg.solve_ex(gram, target)[0] * kept
+    return torch.zeros_like(code).scatter(1, support, values)
