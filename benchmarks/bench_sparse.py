@@ -160,10 +160,11 @@ def table(rows):
         ref = next(s for s in rows if s["data"] == r["data"] and s["k"] == r["k"]
                    and s["model"] == "SparseCoder")
         ratio = r["transform_s"] / ref["transform_s"]
+        ratio = f"{ratio:.1f}x" if ratio < 10 else f"{ratio:.0f}x"
         lines.append(
             f"| {r['data']} | {r['k']} | {r['model']} | {r['n_fit']} | {r['error']:.4f} | "
             f"{r['zero_fraction']:.3f} | {r['fit_s']:.1f} | {r['transform_s'] * 1e3:.2f} | "
-            f"{ratio:.0f}x |")
+            f"{ratio} |")
     return "\n".join(lines)
 
 
@@ -213,9 +214,8 @@ def main():
         "",
         f"- date: {date}",
         f"- machine: {machine['machine']}, {machine['cores']} cores, {args.threads} "
-        "torch/BLAS thread(s); the machine was shared with other jobs while running, "
-        "transforms were timed round-robin in one process, so that any load from other "
-        "jobs falls on every model alike",
+        "torch/BLAS thread(s); transforms were timed round-robin in one process, so that "
+        "any load from other jobs falls on every model alike",
         f"- torch {machine['torch']}, scikit-learn {machine['scikit-learn']}, "
         f"python {machine['python']}",
         f"- command: `{command}`",
