@@ -35,6 +35,7 @@ def commands(quick):
         "denoising": ["bench_denoising.py", *q],
         "deep_mnist": ["bench_deep_mnist.py", *q],
         "scaling": ["bench_scaling.py", *q],
+        "conv": ["bench_conv.py", *q],
     }
 
 

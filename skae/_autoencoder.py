@@ -1,14 +1,14 @@
-"""AutoencoderTransformer: a deterministic deep MLP autoencoder."""
+"""AutoencoderTransformer: a deterministic deep autoencoder."""
 
 from sklearn.utils._param_validation import StrOptions
 
 from ._pretraining import DeterministicAutoencoder
 from ._validation import check_unit_interval
-from .nn import MLPAutoencoder, ReconstructionObjective
+from .nn import ReconstructionObjective
 
 
 class AutoencoderTransformer(DeterministicAutoencoder):
-    """Deep MLP autoencoder as a scikit-learn transformer.
+    """Deep autoencoder (MLP or convolutional) as a scikit-learn transformer.
 
     An encoder maps each sample to ``n_components`` numbers and a mirrored
     decoder maps them back; both are trained together to reconstruct the
@@ -16,6 +16,8 @@ class AutoencoderTransformer(DeterministicAutoencoder):
     With ``hidden_layer_sizes=()`` and ``activation="identity"`` the model is
     a linear autoencoder, whose code spans the same subspace as
     :class:`~sklearn.decomposition.PCA` with the same ``n_components``.
+    With ``image_shape``, rows are read as images and the network is
+    convolutional.
 
     Parameters
     ----------
@@ -23,6 +25,15 @@ class AutoencoderTransformer(DeterministicAutoencoder):
         Size of the code (the bottleneck).
     hidden_layer_sizes : array-like of int, default=(100,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
+        With ``image_shape``, the number of feature maps of each
+        convolutional layer.
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` or ``(channels, height, width)``: treat each row
+        as an image flattened in that order and use a convolutional network
+        (:class:`skae.nn.ConvAutoencoder`): 3x3 convolutions of stride 2,
+        one per entry of ``hidden_layer_sizes``, then a linear map to the
+        code, and a mirrored decoder of transposed convolutions. None uses
+        fully connected layers.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers. The code and the output are linear.
     loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
@@ -121,11 +132,20 @@ class AutoencoderTransformer(DeterministicAutoencoder):
     (1797, 8)
     >>> ae.inverse_transform(codes).shape
     (1797, 64)
+
+    The same rows read as 8x8 images, with two convolutional layers:
+
+    >>> conv = AutoencoderTransformer(n_components=8, image_shape=(8, 8),
+    ...                               hidden_layer_sizes=(16, 32), max_iter=5,
+    ...                               random_state=0)
+    >>> conv.fit_transform(X / 16).shape
+    (1797, 8)
     """
 
     _parameter_constraints: dict = {
         **DeterministicAutoencoder._parameter_constraints,
         "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+        "image_shape": ["array-like", None],
     }
 
     def __init__(
@@ -133,6 +153,7 @@ class AutoencoderTransformer(DeterministicAutoencoder):
         n_components=2,
         *,
         hidden_layer_sizes=(100,),
+        image_shape=None,
         activation="relu",
         loss="squared_error",
         solver="adam",
@@ -153,6 +174,7 @@ class AutoencoderTransformer(DeterministicAutoencoder):
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
         self.activation = activation
         self.loss = loss
         self.solver = solver
@@ -172,13 +194,7 @@ class AutoencoderTransformer(DeterministicAutoencoder):
         self.verbose = verbose
 
     def _make_module(self, n_features):
-        return MLPAutoencoder(
-            n_features,
-            self.n_components,
-            self._check_hidden_layer_sizes(),
-            self.activation,
-            contractive=self.contractive,
-        )
+        return self._network(n_features, contractive=self.contractive)
 
     def _make_objective(self):
         return ReconstructionObjective(self.loss)

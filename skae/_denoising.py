@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._pretraining import DeterministicAutoencoder
 from ._validation import check_unit_interval
-from .nn import Corruption, MLPAutoencoder, ReconstructionObjective
+from .nn import Corruption, ReconstructionObjective
 
 
 class DenoisingAE(DeterministicAutoencoder):
@@ -40,6 +40,15 @@ class DenoisingAE(DeterministicAutoencoder):
         ``"salt_pepper"`` (in [0, 1]).
     hidden_layer_sizes : array-like of int, default=(100,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
+        With ``image_shape``, the number of feature maps of each
+        convolutional layer.
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` or ``(channels, height, width)``: treat each row
+        as an image flattened in that order and use a convolutional network
+        (:class:`skae.nn.ConvAutoencoder`): 3x3 convolutions of stride 2,
+        one per entry of ``hidden_layer_sizes``, then a linear map to the
+        code, and a mirrored decoder of transposed convolutions. None uses
+        fully connected layers.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers. The code and the output are linear.
     loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
@@ -134,6 +143,7 @@ class DenoisingAE(DeterministicAutoencoder):
         "noise": [StrOptions({"gaussian", "masking", "salt_pepper"})],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
+        "image_shape": ["array-like", None],
     }
 
     def __init__(
@@ -143,6 +153,7 @@ class DenoisingAE(DeterministicAutoencoder):
         noise="gaussian",
         noise_level=0.1,
         hidden_layer_sizes=(100,),
+        image_shape=None,
         activation="relu",
         loss="squared_error",
         solver="adam",
@@ -165,6 +176,7 @@ class DenoisingAE(DeterministicAutoencoder):
         self.noise = noise
         self.noise_level = noise_level
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
         self.activation = activation
         self.loss = loss
         self.solver = solver
@@ -199,11 +211,8 @@ class DenoisingAE(DeterministicAutoencoder):
 
     def _make_module(self, n_features):
         self._check_noise_level()
-        return MLPAutoencoder(
+        return self._network(
             n_features,
-            self.n_components,
-            self._check_hidden_layer_sizes(),
-            self.activation,
             contractive=self.contractive,
             corruption=Corruption(self.noise, self.noise_level, n_features),
         )

@@ -6,6 +6,7 @@ used on their own in a hand-written training loop.
 
 from .autoencoder import Autoencoder, MLPAutoencoder
 from .contractive import contractive_penalty
+from .conv import ConvAutoencoder, PixelBias
 from .init import build, reset_parameters
 from .mlp import ACTIVATIONS, make_mlp
 from .noise import Corruption
@@ -22,10 +23,12 @@ from .vae import ELBOObjective, GaussianMLPVAE
 __all__ = [
     "ACTIVATIONS",
     "Autoencoder",
+    "ConvAutoencoder",
     "Corruption",
     "ELBOObjective",
     "GaussianMLPVAE",
     "MLPAutoencoder",
+    "PixelBias",
     "ReconstructionObjective",
     "SparsityPenalty",
     "TopK",

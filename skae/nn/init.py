@@ -57,6 +57,8 @@ def reset_parameters(module, generator):
                     layer.bias.uniform_(-bound, bound, generator=generator)
             elif isinstance(layer, _NORMS):
                 layer.reset_parameters()
+            elif hasattr(layer, "after_reset"):
+                continue  # initialised below
             elif any(True for _ in layer.parameters(recurse=False)):
                 raise TypeError(
                     f"Cannot initialise parameters of {type(layer).__name__}; "

@@ -1,0 +1,133 @@
+"""Convolutional against fully connected autoencoders on image data sets.
+
+At 16 components, on digits (8x8, built in) and on MNIST (28x28), Frey
+Face (28x20) and USPS (16x16) from ``SKAE_DATA`` (skipped with a message
+when absent): held-out reconstruction error (squared error summed over
+pixels in [0, 1], mean over test images), number of trained parameters and
+fit time of
+
+* ``PCA(16)``;
+* ``AutoencoderTransformer`` with fully connected layers 256-128, the
+  network of ``python -m skae``;
+* ``AutoencoderTransformer(image_shape=..., hidden_layer_sizes=(32, 64))``:
+  two 3x3 stride-2 convolutions of 32 and 64 feature maps.
+
+Both networks train with the same optimiser settings (Adam at 2e-3, batch
+64, early stopping on 10% of the training rows, at most ``--max-iter``
+epochs). Training sets are capped at 5,000 rows.
+
+Run: ``python benchmarks/bench_conv.py [--quick] [--out benchmarks/results]``
+"""
+
+import argparse
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from skae import AutoencoderTransformer, datasets
+
+os.environ.setdefault("SKAE_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def image_sets(max_train, max_test, quick):
+    """Yield (name, image shape, X_train, X_test) for every available data set."""
+    X = load_digits().data / 16.0
+    yield ("digits", (8, 8), *train_test_split(X, test_size=0.25, random_state=0))
+    if quick:
+        return
+    loaders = [
+        ("MNIST", (28, 28), lambda: (datasets.load_mnist("train")[0],
+                                     datasets.load_mnist("test")[0])),
+        ("Frey Face", (28, 20), lambda: train_test_split(datasets.load_frey_face(),
+                                                         test_size=0.25, random_state=0)),
+        ("USPS", (16, 16), lambda: (datasets.load_usps("train")[0],
+                                    datasets.load_usps("test")[0])),
+    ]
+    for name, shape, load in loaders:
+        try:
+            X_train, X_test = load()
+        except (FileNotFoundError, ImportError) as exc:
+            print(f"skipping {name}: {exc}")
+            continue
+        yield name, shape, X_train[:max_train], X_test[:max_test]
+
+
+def models(shape, max_iter):
+    trainer = {"n_components": 16, "learning_rate_init": 2e-3, "batch_size": 64,
+               "max_iter": max_iter, "early_stopping": True, "n_iter_no_change": 15,
+               "random_state": 0}
+    return {
+        "PCA": PCA(16, random_state=0),
+        "fully connected 256-128": AutoencoderTransformer(hidden_layer_sizes=(256, 128),
+                                                          **trainer),
+        "convolutional 32-64": AutoencoderTransformer(image_shape=shape,
+                                                      hidden_layer_sizes=(32, 64), **trainer),
+    }
+
+
+def n_parameters(model):
+    if hasattr(model, "net_"):
+        return sum(p.numel() for p in model.net_.module_.parameters())
+    return model.components_.size + model.mean_.size
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="digits only, few epochs: a smoke run, not a result")
+    parser.add_argument("--max-iter", type=int, default=None)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args()
+    max_iter = args.max_iter or (10 if args.quick else 200)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    rows = []
+    for name, shape, X_train, X_test in image_sets(5000, 5000, args.quick):
+        for label, model in models(shape, max_iter).items():
+            start = time.perf_counter()
+            model.fit(X_train)
+            seconds = time.perf_counter() - start
+            recon = model.inverse_transform(model.transform(X_test))
+            rows.append({"data": name, "model": label, "n_train": len(X_train),
+                         "n_test": len(X_test),
+                         "error": float(np.mean(np.sum((X_test - recon) ** 2, axis=1))),
+                         "parameters": int(n_parameters(model)),
+                         "epochs": getattr(model, "n_iter_", None), "fit_s": seconds})
+            r = rows[-1]
+            print(f"{name:10s} {label:25s} error {r['error']:8.3f}  "
+                  f"params {r['parameters']:8d}  fit {seconds:6.1f} s", flush=True)
+    command = "python benchmarks/bench_conv.py" + (" --quick" if args.quick else "")
+    machine = {"cores": os.cpu_count(), "threads": torch.get_num_threads(),
+               "torch": torch.__version__, "scikit-learn": sklearn.__version__}
+    date = time.strftime("%Y-%m-%d")
+    lines = ["# Convolutional against fully connected autoencoders, 16 components", "",
+             f"{date}, {machine['cores']} cores ({machine['threads']} torch thread(s)), "
+             f"torch {machine['torch']}, scikit-learn {machine['scikit-learn']}. "
+             f"Command: `{command}`.", "",
+             "| data | model | train / test rows | held-out error | parameters | epochs "
+             "| fit (s) |", "|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        epochs = "-" if r["epochs"] is None else r["epochs"]
+        lines.append(f"| {r['data']} | {r['model']} | {r['n_train']} / {r['n_test']} | "
+                     f"{r['error']:.3f} | {r['parameters']:,} | {epochs} | {r['fit_s']:.1f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = "conv_quick" if args.quick else "conv"
+    (out / f"{stem}.md").write_text(text)
+    (out / f"{stem}.json").write_text(json.dumps(
+        {"date": date, "machine": machine, "command": command, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

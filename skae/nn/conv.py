@@ -1,0 +1,100 @@
+"""Convolutional autoencoders for images given as flat rows."""
+
+import math
+
+import torch
+from torch import nn
+
+from .autoencoder import Autoencoder
+from .mlp import ACTIVATIONS
+
+
+class PixelBias(nn.Module):
+    """Add a learned offset to every feature of a flat batch.
+
+    Transposed convolutions share one bias per channel; the last layer of a
+    convolutional decoder needs one per pixel to start at the mean image.
+    """
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.bias = nn.Parameter(torch.empty(n_features))
+
+    def after_reset(self):
+        """Start at zero, after a generic re-initialisation of the weights."""
+        with torch.no_grad():
+            self.bias.zero_()
+
+    def forward(self, x):
+        return x + self.bias
+
+
+def _halved(size, n_layers):
+    """Spatial sizes after each of ``n_layers`` stride-2 convolutions."""
+    sizes = [size]
+    for _ in range(n_layers):
+        sizes.append(math.ceil(sizes[-1] / 2))
+    return sizes
+
+
+class ConvAutoencoder(Autoencoder):
+    """A convolutional encoder and a transposed-convolutional decoder.
+
+    Rows are images flattened in (channels, height, width) order, as
+    ``images.reshape(n, -1)`` gives. Each encoder layer is a 3x3 convolution
+    with stride 2 (halving height and width) and the hidden activation; a
+    linear layer maps the last feature maps to the code. The decoder mirrors
+    this with a linear layer and 3x3 transposed convolutions of stride 2,
+    sized so that the output has the input's shape exactly, and ends with a
+    per-pixel offset. The code and the output are linear.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(height, width)`` or ``(channels, height, width)``.
+    n_components : int
+        Width of the code.
+    channels : sequence of int, default=(32, 64)
+        Feature maps of each convolutional layer, input side first; empty
+        gives a linear encoder and decoder.
+    activation : str, default="relu"
+        Hidden activation (see :data:`skae.nn.ACTIVATIONS`).
+    **kwargs
+        ``contractive``, ``corruption`` and ``code_penalty``, see
+        :class:`Autoencoder`.
+    """
+
+    def __init__(self, image_shape, n_components, channels=(32, 64), activation="relu",
+                 **kwargs):
+        shape = tuple(int(s) for s in image_shape)
+        if len(shape) == 2:
+            shape = (1, *shape)
+        depth, height, width = shape
+        channels = [int(c) for c in channels]
+        heights = _halved(height, len(channels))
+        widths = _halved(width, len(channels))
+        flat = (channels[-1] if channels else depth) * heights[-1] * widths[-1]
+        act = ACTIVATIONS[activation]
+
+        encoder = [nn.Unflatten(1, shape)]
+        for c_in, c_out in zip([depth, *channels], channels, strict=False):
+            encoder += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), act()]
+        encoder += [nn.Flatten(), nn.Linear(flat, n_components)]
+
+        decoder = [nn.Linear(n_components, flat)]
+        if channels:
+            decoder += [act(), nn.Unflatten(1, (channels[-1], heights[-1], widths[-1]))]
+        maps = [depth, *channels]
+        for i in range(len(channels), 0, -1):
+            # A stride-2 transposed convolution of a 3x3 kernel with padding 1
+            # gives 2 * size - 1 pixels; one more restores an even size.
+            padding = (heights[i - 1] - (2 * heights[i] - 1),
+                       widths[i - 1] - (2 * widths[i] - 1))
+            last = i == 1
+            decoder.append(nn.ConvTranspose2d(maps[i], maps[i - 1], 3, stride=2, padding=1,
+                                              output_padding=padding, bias=not last))
+            if not last:
+                decoder.append(act())
+        decoder += [nn.Flatten(), PixelBias(depth * height * width)]
+        super().__init__(nn.Sequential(*encoder), nn.Sequential(*decoder), **kwargs)
+        self.image_shape = shape
