@@ -10,7 +10,9 @@ fit time of
 * ``AutoencoderTransformer`` with fully connected layers 256-128, the
   network of ``python -m skae``;
 * ``AutoencoderTransformer(image_shape=..., hidden_layer_sizes=(32, 64))``:
-  two 3x3 stride-2 convolutions of 32 and 64 feature maps.
+  two 3x3 stride-2 convolutions of 32 and 64 feature maps;
+* ``VAETransformer(likelihood="bernoulli")`` with the same two networks,
+  for which the held-out ELBO (nats per image) is reported as well.
 
 Both networks train with the same optimiser settings (Adam at 2e-3, batch
 64, early stopping on 10% of the training rows, at most ``--max-iter``
@@ -34,7 +36,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from skae import AutoencoderTransformer, datasets
+from skae import AutoencoderTransformer, VAETransformer, datasets
 
 os.environ.setdefault("SKAE_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -72,6 +74,10 @@ def models(shape, max_iter):
                                                           **trainer),
         "convolutional 32-64": AutoencoderTransformer(image_shape=shape,
                                                       hidden_layer_sizes=(32, 64), **trainer),
+        "VAE, fully connected 256-128": VAETransformer(
+            hidden_layer_sizes=(256, 128), likelihood="bernoulli", **trainer),
+        "VAE, convolutional 32-64": VAETransformer(
+            image_shape=shape, hidden_layer_sizes=(32, 64), likelihood="bernoulli", **trainer),
     }
 
 
@@ -100,10 +106,12 @@ def main():
             rows.append({"data": name, "model": label, "n_train": len(X_train),
                          "n_test": len(X_test),
                          "error": float(np.mean(np.sum((X_test - recon) ** 2, axis=1))),
+                         "elbo": (float(model.score(X_test))
+                                  if isinstance(model, VAETransformer) else None),
                          "parameters": int(n_parameters(model)),
                          "epochs": getattr(model, "n_iter_", None), "fit_s": seconds})
             r = rows[-1]
-            print(f"{name:10s} {label:25s} error {r['error']:8.3f}  "
+            print(f"{name:10s} {label:30s} error {r['error']:8.3f}  "
                   f"params {r['parameters']:8d}  fit {seconds:6.1f} s", flush=True)
     command = "python benchmarks/bench_conv.py" + (" --quick" if args.quick else "")
     machine = {"cores": os.cpu_count(), "threads": torch.get_num_threads(),
@@ -113,12 +121,14 @@ def main():
              f"{date}, {machine['cores']} cores ({machine['threads']} torch thread(s)), "
              f"torch {machine['torch']}, scikit-learn {machine['scikit-learn']}. "
              f"Command: `{command}`.", "",
-             "| data | model | train / test rows | held-out error | parameters | epochs "
-             "| fit (s) |", "|---|---|---:|---:|---:|---:|---:|"]
+             "| data | model | train / test rows | held-out error | held-out ELBO (nats) "
+             "| parameters | epochs | fit (s) |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         epochs = "-" if r["epochs"] is None else r["epochs"]
+        elbo = "-" if r["elbo"] is None else f"{r['elbo']:.2f}"
         lines.append(f"| {r['data']} | {r['model']} | {r['n_train']} / {r['n_test']} | "
-                     f"{r['error']:.3f} | {r['parameters']:,} | {epochs} | {r['fit_s']:.1f} |")
+                     f"{r['error']:.3f} | {elbo} | {r['parameters']:,} | {epochs} | "
+                     f"{r['fit_s']:.1f} |")
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.out)

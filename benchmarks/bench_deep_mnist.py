@@ -36,7 +36,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=30.0,
                         help="training-time budget for the autoencoder")
     parser.add_argument("--quick", action="store_true",
-                        help="10,000 training images and a 3-minute budget")
+                        help="10,000 training images and a 1-minute budget")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args()
     try:
@@ -45,7 +45,7 @@ def main():
     except FileNotFoundError as exc:
         print(f"MNIST not found, nothing to do: {exc}")
         return
-    minutes = 3.0 if args.quick else args.minutes
+    minutes = 1.0 if args.quick else args.minutes
     if args.quick:
         X_train = X_train[:10_000]
 

@@ -1,5 +1,6 @@
 """The base estimator every skae autoencoder derives from."""
 
+import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -109,6 +110,23 @@ class BaseAutoencoder(
                 f"{self.hidden_layer_sizes!r}."
             )
         return [int(s) for s in sizes]
+
+    def _check_image_shape(self, n_features):
+        shape = np.asarray(self.image_shape).ravel()
+        if (shape.size not in (2, 3) or not np.issubdtype(shape.dtype, np.integer)
+                or (shape < 1).any()):
+            raise ValueError(
+                "image_shape must be (height, width) or (channels, height, width) "
+                f"with positive integers, got {self.image_shape!r}."
+            )
+        shape = tuple(int(s) for s in shape)
+        if math.prod(shape) != n_features:
+            raise ValueError(
+                f"image_shape={shape} describes {math.prod(shape)} values per image, but "
+                f"X has {n_features} features. Each row must be one image flattened in "
+                "(channels, height, width) order."
+            )
+        return shape
 
     # --------------------------------------------------------------- training
     def _initialize(self, X):

@@ -1,10 +1,8 @@
 """What every deterministic autoencoder adds to the base: the contractive
 penalty and greedy layer-wise pretraining."""
 
-import math
 from numbers import Real
 
-import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
@@ -39,36 +37,19 @@ class DeterministicAutoencoder(BaseAutoencoder):
         super()._initialize(X)
         self.pretrain_loss_curves_ = []
 
-    def _check_image_shape(self, n_features):
-        shape = np.asarray(self.image_shape).ravel()
-        if (shape.size not in (2, 3) or not np.issubdtype(shape.dtype, np.integer)
-                or (shape < 1).any()):
-            raise ValueError(
-                "image_shape must be (height, width) or (channels, height, width) "
-                f"with positive integers, got {self.image_shape!r}."
-            )
-        shape = tuple(int(s) for s in shape)
-        if math.prod(shape) != n_features:
-            raise ValueError(
-                f"image_shape={shape} describes {math.prod(shape)} values per image, but "
-                f"X has {n_features} features. Each row must be one image flattened in "
-                "(channels, height, width) order."
-            )
-        if self.pretrain == "greedy":
-            raise ValueError(
-                "pretrain='greedy' stacks fully connected layers and does not apply to "
-                "the convolutional network of image_shape; use pretrain=None."
-            )
-        return shape
-
     def _network(self, n_features, **kwargs):
         """The MLP autoencoder, or the convolutional one when ``image_shape`` is set."""
         sizes = self._check_hidden_layer_sizes()
         if getattr(self, "image_shape", None) is None:
             return MLPAutoencoder(n_features, self.n_components, sizes, self.activation,
                                   **kwargs)
-        return ConvAutoencoder(self._check_image_shape(n_features), self.n_components,
-                               sizes, self.activation, **kwargs)
+        shape = self._check_image_shape(n_features)
+        if self.pretrain == "greedy":
+            raise ValueError(
+                "pretrain='greedy' stacks fully connected layers and does not apply to "
+                "the convolutional network of image_shape; use pretrain=None."
+            )
+        return ConvAutoencoder(shape, self.n_components, sizes, self.activation, **kwargs)
 
     def _pretrain(self, dataset):
         if self.pretrain != "greedy":

@@ -35,6 +35,14 @@ class VAETransformer(BaseAutoencoder):
         Dimension of the latent code.
     hidden_layer_sizes : array-like of int, default=(100,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
+        With ``image_shape``, the number of feature maps of each
+        convolutional layer.
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` or ``(channels, height, width)``: read each row
+        as an image flattened in that order, and use a convolutional encoder
+        (3x3 convolutions of stride 2, then linear maps to the posterior's
+        mean and log-variance) and a mirrored transposed-convolutional
+        decoder. None uses fully connected layers.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
@@ -169,6 +177,7 @@ class VAETransformer(BaseAutoencoder):
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
         "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
         "n_eval_samples": [Interval(Integral, 1, None, closed="left")],
+        "image_shape": ["array-like", None],
     }
 
     # Every row is decoded n_eval_samples times: smaller batches than the
@@ -180,6 +189,7 @@ class VAETransformer(BaseAutoencoder):
         n_components=2,
         *,
         hidden_layer_sizes=(100,),
+        image_shape=None,
         activation="relu",
         likelihood="gaussian",
         decoder_variance="learned",
@@ -203,6 +213,7 @@ class VAETransformer(BaseAutoencoder):
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
         self.activation = activation
         self.likelihood = likelihood
         self.decoder_variance = decoder_variance
@@ -234,6 +245,8 @@ class VAETransformer(BaseAutoencoder):
             n_mc_samples=self.n_mc_samples,
             n_eval_samples=self.n_eval_samples,
             decoder_variance=self.decoder_variance if self.likelihood == "gaussian" else None,
+            image_shape=(None if self.image_shape is None
+                         else self._check_image_shape(n_features)),
         )
 
     def _make_objective(self):

@@ -9,7 +9,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
-from skae import AutoencoderTransformer, DenoisingAE
+from skae import AutoencoderTransformer, DenoisingAE, VAETransformer
 from skae.nn import ConvAutoencoder, build
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -107,3 +107,24 @@ def test_bad_image_shapes_fail_at_fit(digits, params, message):
     model = AutoencoderTransformer(4, max_iter=1, **{**CONV, **params})
     with pytest.raises(ValueError, match=message):
         model.fit(digits[0][:50])
+
+
+@pytest.mark.parametrize("params", [{"likelihood": "bernoulli"},
+                                    {"likelihood": "gaussian", "decoder_variance": "learned"}])
+def test_conv_vae_scores_samples_and_bounds(digits, params):
+    X = digits[0]
+    vae = VAETransformer(4, max_iter=5, **CONV, **params).fit(X[:500])
+    module = vae.net_.module_
+    assert any(isinstance(m, nn.Conv2d) for m in module.trunk)
+    assert any(isinstance(m, nn.ConvTranspose2d) for m in module.decoder)
+    scores = vae.score_samples(X[500:600])
+    assert scores.shape == (100,) and np.all(np.isfinite(scores))
+    # The importance-weighted bound with many draws is at least the ELBO.
+    assert vae.importance_weighted_bound(X[500:600], n_samples=64).mean() >= scores.mean()
+    assert vae.sample(5, random_state=0).shape == (5, 64)
+    assert vae.inverse_transform(vae.transform(X[:10])).shape == (10, 64)
+
+
+def test_conv_vae_rejects_a_wrong_image_shape(digits):
+    with pytest.raises(ValueError, match=r"image_shape=\(7, 7\) describes 49 values"):
+        VAETransformer(2, image_shape=(7, 7), max_iter=1).fit(digits[0][:50])

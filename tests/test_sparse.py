@@ -246,3 +246,15 @@ def test_unrolled_encoder_codes_better_than_one_pass(X):
         return np.mean(np.sum((X - coder.inverse_transform(codes)) ** 2, axis=1))
 
     assert error(3) < 0.95 * error(1)
+
+
+def test_topk_selects_the_same_codes_in_inference_and_training():
+    # Inference on the CPU finds the threshold with numpy, training (and
+    # torch.func transforms) with torch.topk: both must keep the same codes.
+    h = torch.randn(50, 30, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    layer = TopK(4)
+    with torch.inference_mode():
+        inferred = layer(h)
+    trained = layer(h.clone().requires_grad_(True)).detach()
+    torch.testing.assert_close(inferred, trained, rtol=0, atol=0)
+    assert torch.all((inferred != 0).sum(dim=1) == 4)

@@ -6,7 +6,7 @@ used on their own in a hand-written training loop.
 
 from .autoencoder import Autoencoder, MLPAutoencoder
 from .contractive import contractive_penalty
-from .conv import ConvAutoencoder, PixelBias
+from .conv import ConvAutoencoder, PixelBias, conv_decoder, conv_encoder
 from .init import build, reset_parameters
 from .mlp import ACTIVATIONS, make_mlp
 from .noise import Corruption
@@ -36,6 +36,8 @@ __all__ = [
     "UnrolledThresholding",
     "build",
     "contractive_penalty",
+    "conv_decoder",
+    "conv_encoder",
     "least_squares_codes",
     "make_mlp",
     "reset_parameters",

@@ -37,6 +37,72 @@ def _halved(size, n_layers):
     return sizes
 
 
+def _image_shape(image_shape):
+    shape = tuple(int(s) for s in image_shape)
+    return (1, *shape) if len(shape) == 2 else shape
+
+
+def conv_encoder(image_shape, channels=(32, 64), activation="relu"):
+    """Flat rows -> images -> stride-2 3x3 convolutions -> flat feature maps.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(height, width)`` or ``(channels, height, width)``.
+    channels : sequence of int, default=(32, 64)
+        Feature maps of each convolution, input side first.
+    activation : str, default="relu"
+        Activation after each convolution (see :data:`skae.nn.ACTIVATIONS`).
+
+    Returns
+    -------
+    encoder : torch.nn.Sequential
+    width : int
+        Number of values per sample it outputs.
+    """
+    depth, height, width = _image_shape(image_shape)
+    channels = [int(c) for c in channels]
+    act = ACTIVATIONS[activation]
+    layers = [nn.Unflatten(1, (depth, height, width))]
+    for c_in, c_out in zip([depth, *channels], channels, strict=False):
+        layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), act()]
+    layers.append(nn.Flatten())
+    heights, widths = _halved(height, len(channels)), _halved(width, len(channels))
+    return nn.Sequential(*layers), (channels[-1] if channels else depth) * heights[-1] * widths[-1]
+
+
+def conv_decoder(image_shape, n_components, channels=(32, 64), activation="relu"):
+    """Codes -> linear -> stride-2 3x3 transposed convolutions -> flat images.
+
+    Mirrors :func:`conv_encoder` with the same ``channels``: the output has
+    exactly ``image_shape`` (flattened), and ends with a per-pixel offset
+    (:class:`PixelBias`). The output is linear.
+
+    Returns
+    -------
+    torch.nn.Sequential
+    """
+    depth, height, width = _image_shape(image_shape)
+    channels = [int(c) for c in channels]
+    act = ACTIVATIONS[activation]
+    heights, widths = _halved(height, len(channels)), _halved(width, len(channels))
+    maps = [depth, *channels]
+    layers = [nn.Linear(n_components, maps[-1] * heights[-1] * widths[-1])]
+    if channels:
+        layers += [act(), nn.Unflatten(1, (maps[-1], heights[-1], widths[-1]))]
+    for i in range(len(channels), 0, -1):
+        # A stride-2 transposed convolution of a 3x3 kernel with padding 1
+        # gives 2 * size - 1 pixels; one more restores an even size.
+        padding = (heights[i - 1] - (2 * heights[i] - 1), widths[i - 1] - (2 * widths[i] - 1))
+        last = i == 1
+        layers.append(nn.ConvTranspose2d(maps[i], maps[i - 1], 3, stride=2, padding=1,
+                                         output_padding=padding, bias=not last))
+        if not last:
+            layers.append(act())
+    layers += [nn.Flatten(), PixelBias(depth * height * width)]
+    return nn.Sequential(*layers)
+
+
 class ConvAutoencoder(Autoencoder):
     """A convolutional encoder and a transposed-convolutional decoder.
 
@@ -66,35 +132,8 @@ class ConvAutoencoder(Autoencoder):
 
     def __init__(self, image_shape, n_components, channels=(32, 64), activation="relu",
                  **kwargs):
-        shape = tuple(int(s) for s in image_shape)
-        if len(shape) == 2:
-            shape = (1, *shape)
-        depth, height, width = shape
-        channels = [int(c) for c in channels]
-        heights = _halved(height, len(channels))
-        widths = _halved(width, len(channels))
-        flat = (channels[-1] if channels else depth) * heights[-1] * widths[-1]
-        act = ACTIVATIONS[activation]
-
-        encoder = [nn.Unflatten(1, shape)]
-        for c_in, c_out in zip([depth, *channels], channels, strict=False):
-            encoder += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), act()]
-        encoder += [nn.Flatten(), nn.Linear(flat, n_components)]
-
-        decoder = [nn.Linear(n_components, flat)]
-        if channels:
-            decoder += [act(), nn.Unflatten(1, (channels[-1], heights[-1], widths[-1]))]
-        maps = [depth, *channels]
-        for i in range(len(channels), 0, -1):
-            # A stride-2 transposed convolution of a 3x3 kernel with padding 1
-            # gives 2 * size - 1 pixels; one more restores an even size.
-            padding = (heights[i - 1] - (2 * heights[i] - 1),
-                       widths[i - 1] - (2 * widths[i] - 1))
-            last = i == 1
-            decoder.append(nn.ConvTranspose2d(maps[i], maps[i - 1], 3, stride=2, padding=1,
-                                              output_padding=padding, bias=not last))
-            if not last:
-                decoder.append(act())
-        decoder += [nn.Flatten(), PixelBias(depth * height * width)]
-        super().__init__(nn.Sequential(*encoder), nn.Sequential(*decoder), **kwargs)
-        self.image_shape = shape
+        encoder, width = conv_encoder(image_shape, channels, activation)
+        encoder.append(nn.Linear(width, n_components))
+        decoder = conv_decoder(image_shape, n_components, channels, activation)
+        super().__init__(encoder, decoder, **kwargs)
+        self.image_shape = _image_shape(image_shape)

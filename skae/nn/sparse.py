@@ -1,11 +1,31 @@
 """Building blocks of sparse autoencoders: sparsifying code layers,
 sparsity penalties and a unit-norm dictionary."""
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ..losses import kl_sparsity, l1_sparsity
+
+
+def _kth_largest_without_grad(magnitude, k):
+    """The k-th largest entry of each row by numpy's selection, or None.
+
+    On the CPU, numpy's introselect finds it several times faster than
+    ``torch.topk``. Only for inference on plain CPU tensors: tensors that
+    need gradients, live on a GPU, or are wrapped by torch.func transforms
+    get None and the caller's torch path.
+    """
+    if magnitude.requires_grad or magnitude.device.type != "cpu" or magnitude.dim() != 2:
+        return None
+    try:
+        values = magnitude.numpy()
+    except RuntimeError:  # a torch.func wrapper (vmap, jacfwd) has no numpy view
+        return None
+    position = values.shape[1] - k
+    kth = np.partition(values, position, axis=1)[:, position : position + 1]
+    return torch.from_numpy(kth)
 
 
 class TopK(nn.Module):
@@ -27,9 +47,12 @@ class TopK(nn.Module):
     def forward(self, h):
         # A threshold at the k-th magnitude rather than a scatter keeps the
         # layer usable under torch.func transforms (the contractive penalty).
-        # Unsorted top-k is the faster kernel; its minimum is the k-th value.
-        kth = h.abs().topk(self.k, dim=-1, sorted=False).values.amin(dim=-1, keepdim=True)
-        return h * (h.abs() >= kth)
+        magnitude = h.abs()
+        kth = _kth_largest_without_grad(magnitude, self.k)
+        if kth is None:
+            # Unsorted top-k is the faster kernel; its minimum is the k-th value.
+            kth = magnitude.topk(self.k, dim=-1, sorted=False).values.amin(dim=-1, keepdim=True)
+        return h * (magnitude >= kth)
 
     def extra_repr(self):
         return f"k={self.k}"

@@ -13,6 +13,7 @@ from ..losses import (
     gaussian_log_likelihood,
     logit,
 )
+from .conv import conv_decoder, conv_encoder
 from .mlp import make_mlp
 
 #: Soft bound on the encoder's log-variance: exp(+-15) spans any scale a
@@ -70,6 +71,11 @@ class GaussianMLPVAE(nn.Module):
         None for a decoder that only outputs a mean (or logits);
         ``"learned"`` adds one log-variance per feature, independent of z;
         a float fixes the variance of every feature.
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` or ``(channels, height, width)``: read rows as
+        images and use a convolutional encoder and decoder
+        (:func:`skae.nn.conv_encoder`, :func:`skae.nn.conv_decoder`), with
+        ``hidden_layer_sizes`` as their numbers of feature maps.
 
     Notes
     -----
@@ -88,18 +94,23 @@ class GaussianMLPVAE(nn.Module):
     """
 
     def __init__(self, n_features, n_components, hidden_layer_sizes=(), activation="relu",
-                 n_mc_samples=1, n_eval_samples=16, decoder_variance=None):
+                 n_mc_samples=1, n_eval_samples=16, decoder_variance=None, image_shape=None):
         super().__init__()
         hidden = list(hidden_layer_sizes)
+        self.n_features = n_features
         self.n_components = n_components
         self.n_mc_samples = n_mc_samples
         self.n_eval_samples = n_eval_samples
-        self.trunk = (make_mlp([n_features, *hidden], activation, activate_last=True)
-                      if hidden else nn.Identity())
-        width = hidden[-1] if hidden else n_features
+        if image_shape is not None:
+            self.trunk, width = conv_encoder(image_shape, hidden, activation)
+            self.decoder = conv_decoder(image_shape, n_components, hidden, activation)
+        else:
+            self.trunk = (make_mlp([n_features, *hidden], activation, activate_last=True)
+                          if hidden else nn.Identity())
+            width = hidden[-1] if hidden else n_features
+            self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
         self.mu_head = nn.Linear(width, n_components)
         self.logvar_head = nn.Linear(width, n_components)
-        self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
         self.decoder_variance = decoder_variance
         if decoder_variance == "learned":
             # A layer without inputs is just its bias: one free log-variance
@@ -137,8 +148,13 @@ class GaussianMLPVAE(nn.Module):
         return self.encode_stats(x)[0]
 
     def decode(self, z):
-        """Map codes to the decoder's raw output (mean or logits)."""
-        return self.decoder(z)
+        """Map codes to the decoder's raw output (mean or logits).
+
+        ``z`` may carry extra leading dimensions (draws per sample); the
+        decoder sees them flattened into one batch dimension.
+        """
+        flat = self.decoder(z.reshape(-1, z.shape[-1]))
+        return flat.reshape(*z.shape[:-1], flat.shape[-1])
 
     def recon_logvar(self, like):
         """The decoder's log-variance per feature, or None without one."""
@@ -146,7 +162,7 @@ class GaussianMLPVAE(nn.Module):
             return None
         if self.decoder_variance == "learned":
             return self.decoder_logvar.bias.clamp(DECODER_LOGVAR_MIN, DECODER_LOGVAR_MAX)
-        return torch.full((self.decoder[-1].out_features,),
+        return torch.full((self.n_features,),
                           math.log(self.decoder_variance), dtype=like.dtype, device=like.device)
 
     def eval_noise(self, x, n_draws=None):
@@ -163,7 +179,7 @@ class GaussianMLPVAE(nn.Module):
         else:
             eps = self.eval_noise(x).to(mu.device, mu.dtype)
         z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps
-        out = {"code": mu, "mu": mu, "logvar": logvar, "recon": self.decoder(z)}
+        out = {"code": mu, "mu": mu, "logvar": logvar, "recon": self.decode(z)}
         logvar_x = self.recon_logvar(mu)
         if logvar_x is not None:
             out["recon_logvar"] = logvar_x
@@ -267,7 +283,7 @@ def importance_weighted_bound(module, objective, x, n_draws, seed, *, chunk_size
         eps = row_noise(generators, min(chunk_size, n_draws - start), module.n_components)
         eps64 = eps.double().to(mu.device)
         z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps.to(mu.device, mu.dtype)
-        output = {"recon": module.decoder(z).double()}
+        output = {"recon": module.decode(z).double()}
         if logvar_x is not None:
             output["recon_logvar"] = logvar_x.double()
         log_px_z = objective.log_likelihood(output, x.double())
