@@ -4,13 +4,14 @@ from ._autoencoder import AutoencoderTransformer
 from ._denoising import DenoisingAE
 from ._sparse import SparseCoder
 from ._vae import VAETransformer
-from .exceptions import TrainingDivergedError
+from .exceptions import PosteriorCollapseWarning, TrainingDivergedError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AutoencoderTransformer",
     "DenoisingAE",
+    "PosteriorCollapseWarning",
     "SparseCoder",
     "TrainingDivergedError",
     "VAETransformer",

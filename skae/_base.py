@@ -81,6 +81,15 @@ class BaseAutoencoder(
         part, an :class:`~skae._training.ArrayDataset`.
         """
 
+    def _inspect(self, X, *, converged):
+        """Look at the trained network on its training data (hook).
+
+        Called at the end of :meth:`fit` and :meth:`partial_fit`.
+        ``converged`` is True only when ``fit``'s stopping rule ended
+        training: a model stopped by ``max_iter`` (which already warns) or
+        trained chunk by chunk may simply be unfinished.
+        """
+
     def _encode(self, module, x):
         return module.encode(x)
 
@@ -208,6 +217,7 @@ class BaseAutoencoder(
         if plateau.best_state_ is not None:
             self.net_.module_.load_state_dict(plateau.best_state_)
         self._record_history()
+        self._inspect(X, converged=plateau.stopped_)
         if not plateau.stopped_:
             warnings.warn(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} "
@@ -247,6 +257,7 @@ class BaseAutoencoder(
             self.net_, _training.ArrayDataset(X, self.net_.device), epochs=1
         )
         self._record_history()
+        self._inspect(X, converged=False)
         return self
 
     # -------------------------------------------------------------- inference

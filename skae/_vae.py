@@ -1,5 +1,6 @@
 """VAETransformer: a variational autoencoder scored by its log-likelihood bound."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,7 +13,18 @@ from sklearn.utils.validation import check_is_fitted
 from . import _training
 from ._base import BaseAutoencoder
 from ._validation import check_unit_interval
+from .exceptions import PosteriorCollapseWarning
 from .nn.vae import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
+
+#: A latent dimension is active when its posterior mean varies across the
+#: data with a variance above this (Burda et al., 2015); the prior's
+#: variance is 1, so an active dimension moves by a tenth of the prior's
+#: spread or more.
+ACTIVITY_THRESHOLD = 0.01
+
+#: Rows of the training data used to measure latent activity: enough for a
+#: variance estimate, few enough to cost a fraction of one epoch.
+_ACTIVITY_ROWS = 10_000
 
 
 class VAETransformer(BaseAutoencoder):
@@ -119,6 +131,14 @@ class VAETransformer(BaseAutoencoder):
         Validation ELBO per sample after each epoch when ``early_stopping``.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
+    latent_activity_ : ndarray of shape (n_components,)
+        Variance, over the training rows (at most the first 10,000 of the
+        last ``fit`` or ``partial_fit`` call), of each latent dimension's
+        posterior mean. A dimension is active when it exceeds 0.01 (Burda
+        et al., 2015); inactive ones stay at the prior whatever the input
+        and carry no information. When none is active at the end of a
+        ``fit`` that converged, ``fit`` issues a
+        :class:`~skae.PosteriorCollapseWarning`.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -146,6 +166,13 @@ class VAETransformer(BaseAutoencoder):
     is scored (as scikit-learn's conventions require). :meth:`importance_weighted_bound`
     gives the tighter bound of Burda et al. (2015), which rises towards
     the log-likelihood as its number of draws grows.
+
+    A VAE can settle where its posterior equals the prior for every input:
+    the codes carry nothing and ``score`` stays at the value of a model that
+    reconstructs the mean sample (posterior collapse). Deep or convolutional
+    decoders, which can model the data well without the code, are prone to
+    it from the first epochs on; ``fit`` then warns. Raising the KL weight
+    gradually with ``kl_warmup`` (e.g. over 10 epochs) is the usual cure.
 
     To train on data that is resampled every epoch, for instance
     dynamically binarised images, call :meth:`partial_fit` once per epoch
@@ -277,6 +304,25 @@ class VAETransformer(BaseAutoencoder):
             # Starting at the data's variance spares the first epochs the
             # slow walk of the log-variance from 0 to the data's scale.
             module.set_decoder_logvar(torch.from_numpy(np.log(np.maximum(var, 1e-12))).float())
+
+    def _inspect(self, X, *, converged):
+        codes = self._map(self._encode, X[:_ACTIVITY_ROWS], "codes")
+        self.latent_activity_ = np.var(codes, axis=0, dtype=np.float64)
+        if converged and not (self.latent_activity_ > ACTIVITY_THRESHOLD).any():
+            warmup = (f"a longer KL warm-up than kl_warmup={self.kl_warmup}" if self.kl_warmup
+                      else "a KL warm-up (e.g. kl_warmup=10)")
+            warnings.warn(
+                f"No latent dimension of this {type(self).__name__} is active: the "
+                "posterior means vary across the training data with variance at most "
+                f"{self.latent_activity_.max():.2g} (active: > {ACTIVITY_THRESHOLD}), so "
+                "the posterior collapsed to the prior and the codes carry no information "
+                f"about X. Train with {warmup}, a smaller beta, a larger n_iter_no_change "
+                "if early stopping ended training early, or a likelihood that fits the "
+                "data better.",
+                PosteriorCollapseWarning,
+                # _inspect <- fit <- the fit-context wrapper <- the caller
+                stacklevel=4,
+            )
 
     # ------------------------------------------------------------- inference
     def score_samples(self, X):

@@ -9,3 +9,14 @@ class TrainingDivergedError(FloatingPointError):
     A smaller ``learning_rate_init`` or scaled input (for example with
     :class:`~sklearn.preprocessing.StandardScaler`) usually helps.
     """
+
+
+class PosteriorCollapseWarning(UserWarning):
+    """A variational autoencoder's codes carry no information about the data.
+
+    Issued by :meth:`VAETransformer.fit` when no latent dimension is active:
+    every posterior mean is (nearly) the same whatever the input, so the
+    posterior has collapsed to the prior and the decoder reconstructs every
+    sample alike. A KL warm-up (``kl_warmup``), a smaller ``beta`` or a longer
+    ``n_iter_no_change`` with early stopping usually lets training escape.
+    """

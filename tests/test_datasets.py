@@ -1,10 +1,12 @@
-"""The loaders read the published formats; tested on small files made here."""
+"""The loaders read the published formats, tested on small files made here; the
+simulated click data has the structure it promises."""
 
 import gzip
 import struct
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.io import savemat
 
 from skae import datasets
@@ -54,3 +56,29 @@ def test_not_an_idx_file(tmp_path):
         f.write(struct.pack(">II", 1234, 0))
     with pytest.raises(ValueError, match="not an IDX"):
         datasets.read_idx(path)
+
+
+def test_implicit_feedback_is_binary_sparse_and_seeded():
+    X, tastes = datasets.make_implicit_feedback(300, 80, n_tastes=4, mean_clicks=8,
+                                                random_state=0)
+    assert sp.isspmatrix_csr(X) and X.shape == (300, 80)
+    assert set(np.unique(X.data)) == {1.0}
+    clicks = np.diff(X.indptr)
+    assert clicks.min() >= 1 and clicks.max() <= 40
+    assert abs(clicks.mean() - 8) < 1
+    np.testing.assert_allclose(tastes.sum(axis=1), 1.0)
+    assert ((tastes > 0).sum(axis=1) <= 3).all()
+    again, _ = datasets.make_implicit_feedback(300, 80, n_tastes=4, mean_clicks=8,
+                                               random_state=0)
+    assert (X != again).nnz == 0
+
+
+def test_users_sharing_a_taste_click_alike():
+    X, tastes = datasets.make_implicit_feedback(400, 100, n_tastes=4, random_state=0)
+    co_clicks = (X @ X.T).toarray()
+    held = (tastes > 0).astype(float)
+    shared = (held @ held.T) > 0
+    np.fill_diagonal(shared, False)
+    disjoint = (held @ held.T) == 0
+    # Were tastes ignored, both kinds of pairs would co-click alike on average.
+    assert co_clicks[shared].mean() > 1.3 * co_clicks[disjoint].mean()

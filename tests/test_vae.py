@@ -2,6 +2,7 @@
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -9,13 +10,13 @@ import scipy.sparse as sp
 import torch
 from scipy.stats import multivariate_normal
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skae import TrainingDivergedError, VAETransformer
+from skae import PosteriorCollapseWarning, TrainingDivergedError, VAETransformer
 from skae.losses import gaussian_kl
 from skae.nn import ELBOObjective, GaussianMLPVAE
 
@@ -177,6 +178,45 @@ def test_early_stopping_tracks_validation_elbo(X_small):
     assert len(vae.validation_scores_) == vae.n_iter_
     assert vae.best_validation_score_ == max(vae.validation_scores_)
     assert np.isfinite(vae.validation_scores_).all()
+
+
+# ------------------------------------------------------ posterior collapse
+COLLAPSE = {"likelihood": "bernoulli", "hidden_layer_sizes": (32,), "max_iter": 300,
+            "random_state": 0}
+
+
+def test_latent_activity_is_the_variance_of_the_codes(X_small):
+    vae = VAETransformer(4, **COLLAPSE).fit(X_small)
+    np.testing.assert_allclose(vae.latent_activity_, vae.transform(X_small).var(axis=0),
+                               rtol=1e-4)
+
+
+def test_a_trained_vae_has_active_dimensions_and_does_not_warn(X_small):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PosteriorCollapseWarning)
+        vae = VAETransformer(4, **COLLAPSE).fit(X_small)
+    assert vae.n_iter_ < COLLAPSE["max_iter"]  # the stopping rule ended training
+    assert (vae.latent_activity_ > 0.01).all()
+
+
+@pytest.mark.parametrize("kl_warmup, advice", [(0, "a KL warm-up \\(e.g. kl_warmup=10\\)"),
+                                               (2, "a longer KL warm-up than kl_warmup=2")])
+def test_collapsed_posterior_warns_and_names_the_cure(X_small, kl_warmup, advice):
+    # A KL weight of 20 makes any use of the code cost more than it gains.
+    with pytest.warns(PosteriorCollapseWarning, match=advice):
+        vae = VAETransformer(4, beta=20.0, kl_warmup=kl_warmup, **COLLAPSE).fit(X_small)
+    assert (vae.latent_activity_ < 0.01).all()
+
+
+def test_unfinished_training_warns_about_convergence_not_collapse(X_small):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        vae = VAETransformer(4, beta=20.0, **{**COLLAPSE, "max_iter": 3}).fit(X_small)
+        vae.partial_fit(X_small)
+    categories = {w.category for w in caught}
+    assert ConvergenceWarning in categories
+    assert PosteriorCollapseWarning not in categories
+    assert vae.latent_activity_.shape == (4,)
 
 
 # ---------------------------------------------------- transform and sample

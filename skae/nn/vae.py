@@ -101,16 +101,20 @@ class GaussianMLPVAE(nn.Module):
         self.n_components = n_components
         self.n_mc_samples = n_mc_samples
         self.n_eval_samples = n_eval_samples
+        # Parameters are registered (and so initialised) in the order trunk,
+        # heads, decoder, which fixes what a given random_state draws.
         if image_shape is not None:
             self.trunk, width = conv_encoder(image_shape, hidden, activation)
-            self.decoder = conv_decoder(image_shape, n_components, hidden, activation)
         else:
             self.trunk = (make_mlp([n_features, *hidden], activation, activate_last=True)
                           if hidden else nn.Identity())
             width = hidden[-1] if hidden else n_features
-            self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
         self.mu_head = nn.Linear(width, n_components)
         self.logvar_head = nn.Linear(width, n_components)
+        if image_shape is not None:
+            self.decoder = conv_decoder(image_shape, n_components, hidden, activation)
+        else:
+            self.decoder = make_mlp([n_components, *hidden[::-1], n_features], activation)
         self.decoder_variance = decoder_variance
         if decoder_variance == "learned":
             # A layer without inputs is just its bias: one free log-variance
