@@ -1,7 +1,7 @@
 """
-===========================================
+============================================
 Recommending items from sparse implicit data
-===========================================
+============================================
 
 A recommender sees which items each user clicked (a sparse binary
 user-item matrix) and must guess which of the remaining items the user
