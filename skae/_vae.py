@@ -132,13 +132,13 @@ class VAETransformer(BaseAutoencoder):
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     latent_activity_ : ndarray of shape (n_components,)
-        Variance, over the training rows (at most the first 10,000 of the
-        last ``fit`` or ``partial_fit`` call), of each latent dimension's
-        posterior mean. A dimension is active when it exceeds 0.01 (Burda
-        et al., 2015); inactive ones stay at the prior whatever the input
-        and carry no information. When none is active at the end of a
-        ``fit`` that converged, ``fit`` issues a
-        :class:`~skae.PosteriorCollapseWarning`.
+        Variance, over the rows passed to the last ``fit`` or
+        ``partial_fit`` call (at most the first 10,000, validation rows
+        included), of each latent dimension's posterior mean. A dimension
+        is active when it exceeds 0.01 (Burda et al., 2015); inactive ones
+        stay at the prior whatever the input and carry no information.
+        When none is active at the end of a ``fit`` that converged, ``fit``
+        issues a :class:`~skae.PosteriorCollapseWarning`.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -14,8 +14,9 @@ class TrainingDivergedError(FloatingPointError):
 class PosteriorCollapseWarning(UserWarning):
     """A variational autoencoder's codes carry no information about the data.
 
-    Issued by :meth:`VAETransformer.fit` when no latent dimension is active:
-    every posterior mean is (nearly) the same whatever the input, so the
+    Issued by :meth:`VAETransformer.fit` when its stopping rule ended training
+    and no latent dimension is active (see ``latent_activity_``): every
+    posterior mean is (nearly) the same whatever the input, so the
     posterior has collapsed to the prior and the decoder reconstructs every
     sample alike. A KL warm-up (``kl_warmup``), a smaller ``beta`` or a longer
     ``n_iter_no_change`` with early stopping usually lets training escape.
