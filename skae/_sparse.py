@@ -228,6 +228,12 @@ class SparseCoder(DeterministicAutoencoder):
         "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
     }
 
+    #: Rows per inference batch. Each batch costs a fixed number of small
+    #: numpy calls in the top-k and the least-squares refit, whatever its
+    #: size, and a sparse coder's layers are narrow, so large batches cost
+    #: little memory and spare most of those calls.
+    _inference_batch_size = 16384
+
     #: Soft threshold of signed L1 codes; the encoder's scale is learnt,
     #: so the value only sets where training starts.
     _shrinkage = 0.1

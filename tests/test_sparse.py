@@ -155,6 +155,8 @@ def test_pipeline_with_classifier(digits):
 @pytest.mark.parametrize("supports", [
     [[0, 3, 7], [1], [2, 4, 5, 6], [], [11, 0]],  # sizes differ, one is empty
     [[0, 3], [1, 2], [2, 11], [5, 6], [11, 0]],  # the same size, as top-k gives
+    # Two per row on average, but not in every row.
+    [[0, 3, 7], [1], [2, 4], [5, 6], [11, 0]],
 ])
 def test_least_squares_codes_solve_each_row_on_its_support(supports):
     rng = np.random.default_rng(0)
@@ -248,13 +250,75 @@ def test_unrolled_encoder_codes_better_than_one_pass(X):
     assert error(3) < 0.95 * error(1)
 
 
-def test_topk_selects_the_same_codes_in_inference_and_training():
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_topk_selects_the_same_codes_in_inference_and_training(dtype):
     # Inference on the CPU finds the threshold with numpy, training (and
     # torch.func transforms) with torch.topk: both must keep the same codes.
-    h = torch.randn(50, 30, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    h = torch.randn(50, 30, generator=torch.Generator().manual_seed(0), dtype=dtype)
     layer = TopK(4)
     with torch.inference_mode():
         inferred = layer(h)
     trained = layer(h.clone().requires_grad_(True)).detach()
     torch.testing.assert_close(inferred, trained, rtol=0, atol=0)
     assert torch.all((inferred != 0).sum(dim=1) == 4)
+
+
+def random_dictionary_problem(n_rows, n_atoms, n_features, width, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    atoms = torch.nn.functional.normalize(torch.randn(n_atoms, n_features, generator=generator),
+                                          dim=1)
+    x = torch.randn(n_rows, n_features, generator=generator)
+    bias = torch.randn(n_features, generator=generator)
+    support = torch.rand(n_rows, n_atoms, generator=generator).argsort(dim=1)[:, :width]
+    code = torch.zeros(n_rows, n_atoms).scatter(1, support, 1.0)
+    return x, code, atoms, bias
+
+
+@pytest.mark.parametrize("width", [1, 5, 10, 40])
+def test_least_squares_codes_agree_on_every_solver(width):
+    # Without gradients, CPU supports up to 32 wide are solved by a Cholesky
+    # vectorised over rows; with gradients (or wider) by torch's batched solve.
+    x, code, atoms, bias = random_dictionary_problem(300, 60, 64, width)
+    with torch.no_grad():
+        fast = least_squares_codes(x, code, atoms, bias)
+    atoms = atoms.clone().requires_grad_(True)
+    differentiable = least_squares_codes(x, code, atoms, bias)
+    differentiable.square().sum().backward()
+    assert atoms.grad is not None and torch.isfinite(atoms.grad).all()
+    torch.testing.assert_close(fast, differentiable.detach(), rtol=1e-4, atol=1e-4)
+    expected = torch.linalg.lstsq(
+        atoms.detach()[code[0] != 0].T.double(), (x[0] - bias).double()
+    ).solution
+    torch.testing.assert_close(fast[0][code[0] != 0].double(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_least_squares_codes_stay_finite_on_parallel_atoms():
+    # Two chosen atoms equal: the normal equations are singular. The codes
+    # must stay finite and still give the least-squares reconstruction.
+    x, code, atoms, bias = random_dictionary_problem(200, 30, 16, 6)
+    atoms[1] = atoms[0]
+    code[:, :2] = 1.0
+    with torch.no_grad():
+        refit = least_squares_codes(x, code, atoms, bias)
+    assert torch.isfinite(refit).all()
+    residual = (x - bias - refit @ atoms).square().sum(dim=1)
+    for row in range(0, 200, 40):
+        chosen = atoms[code[row] != 0].T.double()
+        best = torch.linalg.lstsq(chosen, (x[row] - bias).double()).solution
+        best_residual = (x[row] - bias - chosen @ best).square().sum()
+        assert residual[row] <= best_residual + 1e-4
+
+
+def test_cholesky_over_rows_stays_finite_when_rounding_breaks_definiteness():
+    # A Gram matrix rounded in float32 can come out slightly indefinite;
+    # pivots are then raised to the ridge instead of giving NaN codes.
+    from skae.nn.least_squares import _cholesky_solve
+
+    gram = np.array([[1.0, 1.001], [1.001, 1.0]], dtype=np.float32)
+    gram = np.repeat(gram[:, :, None], 3, axis=2)  # three systems, batch last
+
+    def gram_column(j, out):
+        out[...] = gram[j:, j]
+
+    solution = _cholesky_solve(gram_column, np.ones((2, 3), np.float32), 1e-6)
+    assert np.isfinite(solution).all()

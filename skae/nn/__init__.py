@@ -8,6 +8,7 @@ from .autoencoder import Autoencoder, MLPAutoencoder
 from .contractive import contractive_penalty
 from .conv import ConvAutoencoder, PixelBias, conv_decoder, conv_encoder
 from .init import build, reset_parameters
+from .least_squares import least_squares_codes
 from .mlp import ACTIVATIONS, make_mlp
 from .noise import Corruption
 from .objectives import ReconstructionObjective
@@ -16,7 +17,6 @@ from .sparse import (
     TopK,
     UnitNormLinear,
     UnrolledThresholding,
-    least_squares_codes,
 )
 from .vae import ELBOObjective, GaussianMLPVAE
 

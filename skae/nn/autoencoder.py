@@ -4,8 +4,9 @@ import torch
 from torch import nn
 
 from .contractive import contractive_penalty
+from .least_squares import least_squares_codes
 from .mlp import make_mlp
-from .sparse import UnitNormLinear, UnrolledThresholding, least_squares_codes
+from .sparse import UnitNormLinear, UnrolledThresholding
 
 
 class Autoencoder(nn.Module):
