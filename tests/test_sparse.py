@@ -322,3 +322,12 @@ def test_cholesky_over_rows_stays_finite_when_rounding_breaks_definiteness():
 
     solution = _cholesky_solve(gram_column, np.ones((2, 3), np.float32), 1e-6)
     assert np.isfinite(solution).all()
+
+
+def test_topk_runs_in_inference_on_dtypes_numpy_lacks():
+    # numpy has no bfloat16: inference must take the torch path, not fail.
+    h = torch.randn(20, 30, generator=torch.Generator().manual_seed(0)).to(torch.bfloat16)
+    with torch.inference_mode():
+        inferred = TopK(4)(h)
+    trained = TopK(4)(h.clone().requires_grad_(True)).detach()
+    torch.testing.assert_close(inferred, trained, rtol=0, atol=0)

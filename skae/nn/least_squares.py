@@ -9,6 +9,9 @@ import torch
 #: LAPACK solve is as fast.
 _MAX_VECTORISED_WIDTH = 32
 
+#: Tensor dtypes the numpy paths take; others (bfloat16) stay in torch.
+_NUMPY_FLOATS = (torch.float32, torch.float64)
+
 
 def least_squares_codes(x, code, atoms, bias):
     """Replace each row's non-zero codes by their least-squares values.
@@ -99,9 +102,10 @@ def _uniform_support_without_grad(code):
 
     numpy lists the non-zeros of a CPU array several times faster than
     ``torch.nonzero``. None for GPU tensors, tensors that need gradients,
-    and codes whose rows differ in their number of non-zeros.
+    dtypes numpy lacks, and codes whose rows differ in their number of
+    non-zeros.
     """
-    if code.requires_grad or code.device.type != "cpu":
+    if code.requires_grad or code.device.type != "cpu" or code.dtype not in _NUMPY_FLOATS:
         return None
     try:
         values = code.numpy()
@@ -140,11 +144,12 @@ def _solve_vectorised(full_gram, support, kept, target, ridge):
 
     Works with the batch as the last axis, so that each step of the
     factorisation is one numpy operation over all rows. Returns None where
-    it does not apply: GPU tensors, tensors that need gradients, supports
-    wider than ``_MAX_VECTORISED_WIDTH``.
+    it does not apply: GPU tensors, tensors that need gradients, dtypes
+    other than float32 and float64, supports wider than
+    ``_MAX_VECTORISED_WIDTH``.
     """
     tensors = (full_gram, support, target)
-    if (support.shape[1] > _MAX_VECTORISED_WIDTH
+    if (support.shape[1] > _MAX_VECTORISED_WIDTH or target.dtype not in _NUMPY_FLOATS
             or any(t.device.type != "cpu" or t.requires_grad for t in tensors)):
         return None
     try:

@@ -15,10 +15,12 @@ def _top_k_without_grad(h, k):
     On the CPU, numpy's introselect finds the k-th largest magnitude several
     times faster than ``torch.topk``, and numpy's elementwise masking of a
     small array costs less than torch's. Only for inference on plain CPU
-    tensors: tensors that need gradients, live on a GPU, or are wrapped by
-    torch.func transforms get None and the caller's torch path.
+    float32/float64 tensors: other dtypes (numpy has no bfloat16), tensors
+    that need gradients, live on a GPU, or are wrapped by torch.func
+    transforms get None and the caller's torch path.
     """
-    if h.requires_grad or h.device.type != "cpu" or h.dim() != 2:
+    if (h.requires_grad or h.device.type != "cpu" or h.dim() != 2
+            or h.dtype not in (torch.float32, torch.float64)):
         return None
     try:
         values = h.numpy()
