@@ -4,13 +4,12 @@ matching pursuit, solved for many rows at once."""
 import numpy as np
 import torch
 
+from ._numpy_view import numpy_view
+
 #: Widest support solved by the vectorised Cholesky below. Its Python loop
 #: runs a few numpy calls per support slot; past this width torch's batched
 #: LAPACK solve is as fast.
 _MAX_VECTORISED_WIDTH = 32
-
-#: Tensor dtypes the numpy paths take; others (bfloat16) stay in torch.
-_NUMPY_FLOATS = (torch.float32, torch.float64)
 
 
 def least_squares_codes(x, code, atoms, bias):
@@ -101,15 +100,11 @@ def _uniform_support_without_grad(code):
     """The supports by numpy when every row has as many non-zeros, or None.
 
     numpy lists the non-zeros of a CPU array several times faster than
-    ``torch.nonzero``. None for GPU tensors, tensors that need gradients,
-    dtypes numpy lacks, and codes whose rows differ in their number of
-    non-zeros.
+    ``torch.nonzero``. None where :func:`numpy_view` refuses the tensor, and
+    for codes whose rows differ in their number of non-zeros.
     """
-    if code.requires_grad or code.device.type != "cpu" or code.dtype not in _NUMPY_FLOATS:
-        return None
-    try:
-        values = code.numpy()
-    except RuntimeError:  # a torch.func wrapper has no numpy view
+    values = numpy_view(code)
+    if values is None:
         return None
     n, n_atoms = values.shape
     flat = np.flatnonzero(values != 0)
@@ -144,20 +139,15 @@ def _solve_vectorised(full_gram, support, kept, target, ridge):
 
     Works with the batch as the last axis, so that each step of the
     factorisation is one numpy operation over all rows. Returns None where
-    it does not apply: GPU tensors, tensors that need gradients, dtypes
-    other than float32 and float64, supports wider than
-    ``_MAX_VECTORISED_WIDTH``.
+    it does not apply: supports wider than ``_MAX_VECTORISED_WIDTH``, and
+    tensors :func:`numpy_view` refuses.
     """
-    tensors = (full_gram, support, target)
-    if (support.shape[1] > _MAX_VECTORISED_WIDTH or target.dtype not in _NUMPY_FLOATS
-            or any(t.device.type != "cpu" or t.requires_grad for t in tensors)):
+    if support.shape[1] > _MAX_VECTORISED_WIDTH:
         return None
-    try:
-        gram = full_gram.numpy().ravel()
-        columns = np.ascontiguousarray(support.numpy().T)
-        rhs = target.numpy().T
-    except RuntimeError:  # a torch.func wrapper has no numpy view
+    arrays = [numpy_view(t) for t in (full_gram, support, target)]
+    if any(a is None for a in arrays):
         return None
+    gram, columns, rhs = arrays[0].ravel(), np.ascontiguousarray(arrays[1].T), arrays[2].T
     mask = None if kept is None else kept.numpy().T
     offsets = columns * full_gram.shape[0]
 

@@ -7,6 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..losses import kl_sparsity, l1_sparsity
+from ._numpy_view import numpy_view
 
 
 def _top_k_without_grad(h, k):
@@ -14,17 +15,12 @@ def _top_k_without_grad(h, k):
 
     On the CPU, numpy's introselect finds the k-th largest magnitude several
     times faster than ``torch.topk``, and numpy's elementwise masking of a
-    small array costs less than torch's. Only for inference on plain CPU
-    float32/float64 tensors: other dtypes (numpy has no bfloat16), tensors
-    that need gradients, live on a GPU, or are wrapped by torch.func
-    transforms get None and the caller's torch path.
+    small array costs less than torch's. None where :func:`numpy_view`
+    refuses the tensor, or for a tensor that is not a matrix: the caller
+    then takes its torch path.
     """
-    if (h.requires_grad or h.device.type != "cpu" or h.dim() != 2
-            or h.dtype not in (torch.float32, torch.float64)):
-        return None
-    try:
-        values = h.numpy()
-    except RuntimeError:  # a torch.func wrapper (vmap, jacfwd) has no numpy view
+    values = numpy_view(h) if h.dim() == 2 else None
+    if values is None:
         return None
     magnitude = np.abs(values)
     position = values.shape[1] - k
