@@ -1,10 +1,7 @@
 """AutoencoderTransformer: a deterministic deep autoencoder."""
 
-from sklearn.utils._param_validation import StrOptions
-
-from ._pretraining import DeterministicAutoencoder
-from ._validation import check_unit_interval
-from .nn import ReconstructionObjective
+from . import _parameters as params
+from ._deterministic import DeterministicAutoencoder
 
 
 class AutoencoderTransformer(DeterministicAutoencoder):
@@ -36,10 +33,17 @@ class AutoencoderTransformer(DeterministicAutoencoder):
         fully connected layers.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers. The code and the output are linear.
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
-        Reconstruction loss. ``"binary_crossentropy"`` models data in
-        [0, 1] (e.g. pixel intensities) as Bernoulli means: the decoder
-        outputs logits and ``inverse_transform`` returns their sigmoid.
+    likelihood : {"gaussian", "bernoulli"} or Likelihood subclass, default="gaussian"
+        The distribution of the data given the decoder output, which sets
+        the training loss: ``"gaussian"`` trains on the squared error;
+        ``"bernoulli"`` models data in [0, 1] (e.g. pixel intensities) as
+        Bernoulli means, training on the cross-entropy: the decoder outputs
+        logits and ``inverse_transform`` returns their sigmoid. A subclass
+        of :class:`skae.nn.Likelihood` trains on its
+        :meth:`~skae.nn.Likelihood.loss`.
+    loss : {"squared_error", "binary_crossentropy"}
+        Deprecated spelling of ``likelihood`` (``"gaussian"`` and
+        ``"bernoulli"``); it will be removed in 0.4.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-3
@@ -116,8 +120,8 @@ class AutoencoderTransformer(DeterministicAutoencoder):
     Notes
     -----
     ``score_samples`` returns minus the per-sample loss, summed over
-    features: the sum of squared errors for ``"squared_error"``, and the
-    Bernoulli log-likelihood in nats for ``"binary_crossentropy"``.
+    features: the sum of squared errors for ``"gaussian"``, and the
+    Bernoulli log-likelihood in nats for ``"bernoulli"``.
     ``score`` is its mean, so model selection with
     :class:`~sklearn.model_selection.GridSearchCV` needs no scorer.
 
@@ -142,63 +146,14 @@ class AutoencoderTransformer(DeterministicAutoencoder):
     (1797, 8)
     """
 
-    _parameter_constraints: dict = {
-        **DeterministicAutoencoder._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
-        "image_shape": ["array-like", None],
-    }
-
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        hidden_layer_sizes=(100,),
-        image_shape=None,
-        activation="relu",
-        loss="squared_error",
-        solver="adam",
-        learning_rate_init=1e-3,
-        weight_decay=0.0,
-        contractive=0.0,
-        pretrain=None,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.image_shape = image_shape
-        self.activation = activation
-        self.loss = loss
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.weight_decay = weight_decay
-        self.contractive = contractive
-        self.pretrain = pretrain
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _make_module(self, n_features):
-        return self._network(n_features, contractive=self.contractive)
-
-    def _make_objective(self):
-        return ReconstructionObjective(self.loss)
-
-    def _check_values(self, X):
-        if self.loss == "binary_crossentropy":
-            check_unit_interval(X, self, "loss='binary_crossentropy'")
+    _parameters = (
+        params.n_components(2),
+        params.HIDDEN_LAYER_SIZES,
+        params.IMAGE_SHAPE,
+        params.ACTIVATION,
+        params.LIKELIHOOD,
+        params.LOSS,
+        params.CONTRACTIVE,
+        params.PRETRAIN,
+        *params.TRAINING,
+    )

@@ -3,7 +3,6 @@
 import math
 import warnings
 from abc import ABCMeta, abstractmethod
-from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -14,10 +13,16 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import _training
+from ._data import ArrayDataset, check_float32_range, column_moments, map_batches, split
+from ._fitting import run_epochs
+from ._likelihood import check_values, likelihood_class, make_likelihood
+from ._net import build_net, resolve_device
+from ._parameters import declare
+from ._persistence import NetState
+from ._random import TorchRNG, seed_from
+from ._stopping import NoImprovementStopping
 from .nn.init import build
 
 
@@ -26,101 +31,99 @@ class BaseAutoencoder(
 ):
     """Shared fitting, validation and transformation code of skae's estimators.
 
-    A subclass provides the torch module (:meth:`_make_module`) and the
-    objective (:meth:`_make_objective`); everything else, from input checks
-    to feature names, lives here.
+    A subclass declares its parameters (``_parameters``, see
+    :mod:`skae._parameters`) and provides the torch module
+    (:meth:`_make_module`) and the objective (:meth:`_make_objective`);
+    everything else, from input checks to feature names, lives here.
+
+    ``fit`` and ``partial_fit`` are transactions: every check runs before
+    any fitted state changes, and when training fails (bad input,
+    divergence, an interrupt before the first epoch is complete) the
+    estimator is left as it was before the call. A KeyboardInterrupt after
+    a complete epoch leaves the model of the last complete epoch (the best
+    one with early stopping), warns, and propagates.
 
     Warning: This class should not be used directly. Use derived classes
     instead.
     """
 
-    _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "solver": [StrOptions({"adam", "adamw", "sgd"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "device": [StrOptions({"auto", "cpu", "cuda"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
+    _parameters = ()
 
-    # How many rows transform, inverse_transform and score_samples push
-    # through the network at once: large enough to amortise Python overhead,
-    # small enough to keep sparse input from being densified whole.
+    # Rows that transform, inverse_transform and score_samples push through
+    # the network at once: large enough to amortise Python overhead, small
+    # enough to keep sparse input from being densified whole.
     _inference_batch_size = 4096
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "_parameters" in cls.__dict__ and cls._parameters:
+            declare(cls, cls._parameters)
+
+    # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _make_module(self, n_features):
         """Return the torch module for inputs of width ``n_features``."""
 
     @abstractmethod
-    def _make_objective(self):
-        """Return the objective: ``objective(output, X)`` is the batch loss."""
+    def _make_objective(self, likelihood):
+        """Return the objective: ``objective(output, target)`` is the batch loss."""
 
-    def _check_values(self, X):
-        """Reject values the objective cannot model (hook for subclasses)."""
+    def _likelihood_options(self):
+        """Keyword options for the likelihood's constructor (hook)."""
+        return {}
+
+    def _check_params(self, n_features):
+        """Checks that involve several parameters or the data's width (hook).
+
+        Runs at the start of ``fit``, before any fitted state changes.
+        """
+        self._hidden_sizes()
+        resolve_device(self.device)
+
+    def _input_noise(self):
+        """``noise(x, generator)`` applied to training inputs, or None (hook)."""
+        return None
 
     def _extra_callbacks(self):
         """Further skorch callbacks, as ``(name, callback)`` pairs (hook)."""
         return []
 
-    def _pretrain(self, dataset):
-        """Train parts of the network before ``fit`` trains it whole (hook).
+    def _start(self, X):
+        """Data-dependent initialisation of a freshly built network (hook)."""
 
-        Called by :meth:`fit` after the network is initialised and the
-        validation split, if any, is held out; ``dataset`` is the training
-        part, an :class:`~skae._training.ArrayDataset`.
-        """
+    def _pretrain(self, dataset):
+        """Train parts of the network before ``fit`` trains it whole (hook)."""
 
     def _inspect(self, X, *, converged):
         """Look at the trained network on its training data (hook).
 
-        Called at the end of :meth:`fit` and :meth:`partial_fit`.
         ``converged`` is True only when ``fit``'s stopping rule ended
-        training: a model stopped by ``max_iter`` (which already warns) or
-        trained chunk by chunk may simply be unfinished.
+        training.
         """
 
     def _encode(self, module, x):
         return module.encode(x)
 
     def _decode(self, module, z):
-        return self.net_.criterion_.link(module.decode(z))
+        return self.net_.criterion_.likelihood.link(module.decode(z))
 
-    # ------------------------------------------------------------------ input
-    def _validate_input(self, X, *, reset):
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-        )
-        _training.check_float32_range(X)
-        self._check_values(X)
-        return X
-
-    def _check_hidden_layer_sizes(self):
-        sizes = np.asarray(self.hidden_layer_sizes).ravel()
-        if sizes.size and (
-            not np.issubdtype(sizes.dtype, np.integer) or (sizes < 1).any()
+    # ------------------------------------------------------------ parameters
+    def _hidden_sizes(self):
+        sizes = np.asarray(self.hidden_layer_sizes, dtype=object)
+        flat = [s for s in sizes.ravel()] if sizes.ndim else [sizes.item()]
+        if sizes.ndim > 1 or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1
+            for s in flat
         ):
             raise ValueError(
-                "hidden_layer_sizes must contain only positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
+                "hidden_layer_sizes must contain only positive integers, in a flat "
+                f"sequence such as (128, 64), got {self.hidden_layer_sizes!r}."
             )
-        return [int(s) for s in sizes]
+        return [int(s) for s in flat]
 
-    def _check_image_shape(self, n_features):
+    def _image_shape(self, n_features):
+        if getattr(self, "image_shape", None) is None:
+            return None
         shape = np.asarray(self.image_shape).ravel()
         if (shape.size not in (2, 3) or not np.issubdtype(shape.dtype, np.integer)
                 or (shape < 1).any()):
@@ -137,37 +140,49 @@ class BaseAutoencoder(
             )
         return shape
 
+    # ------------------------------------------------------------------ input
+    def _validate_input(self, X, *, reset):
+        X = validate_data(self, X, reset=reset, accept_sparse="csr",
+                          dtype=[np.float64, np.float32])
+        check_float32_range(X)
+        if not reset:
+            check_values(self, self.net_.criterion_.likelihood, X)
+        return X
+
     # --------------------------------------------------------------- training
-    def _initialize(self, X):
-        n_samples, n_features = X.shape
-        rng = _training.TorchRNG(_training.seed_from(self.random_state))
-        module = build(lambda: self._make_module(n_features), rng.generator)
-        if hasattr(module, "rng"):
-            # Modules that draw noise while training (sampling, corruption)
-            # draw it from the estimator's generator.
-            module.rng = rng
-        objective = self._make_objective()
-        mean = np.asarray(X.mean(axis=0), dtype=np.float32).ravel()
-        module.set_output_bias(objective.inverse_link(torch.from_numpy(mean)))
-        batch_size = (
-            min(200, n_samples) if self.batch_size == "auto" else self.batch_size
-        )
-        self.net_ = _training.build_net(
+    def _build(self, n_features, batch_size, generator, device=None):
+        """The untrained network for this width, drawn from ``generator``."""
+        likelihood = make_likelihood(likelihood_class(self), n_features,
+                                     **self._likelihood_options())
+        module = build(lambda: self._make_module(n_features), generator)
+        return build_net(
             module,
-            objective,
+            self._make_objective(likelihood),
             solver=self.solver,
             learning_rate=self.learning_rate_init,
             weight_decay=self.weight_decay,
             batch_size=batch_size,
             shuffle=self.shuffle,
-            rng=rng,
-            device=_training.resolve_device(self.device),
+            generator=self._rng.generator,
+            device=resolve_device(self.device) if device is None else device,
             verbose=self.verbose,
-            tol=self.tol,
-            patience=self.n_iter_no_change,
-            early_stopping=self.early_stopping,
+            input_noise=self._input_noise(),
             callbacks=self._extra_callbacks(),
         )
+
+    def _setup(self, X):
+        n_samples, n_features = X.shape
+        self._check_params(n_features)
+        self._rng = TorchRNG(seed_from(self.random_state))
+        self._batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
+        self.net_ = self._build(n_features, self._batch_size, self._rng.generator)
+        likelihood = self.net_.criterion_.likelihood
+        check_values(self, likelihood, X)
+        mean, variance = column_moments(X)
+        likelihood.start(mean, variance)
+        self.net_.module_.set_output_bias(
+            likelihood.inverse_link(torch.from_numpy(mean.astype(np.float32))))
+        self._start(X)
         self._n_features_out = self.n_components
 
     def _record_history(self):
@@ -183,7 +198,62 @@ class BaseAutoencoder(
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_)
+            self.best_loss_ = min(self.loss_curve_, default=None)
+
+    def _transaction(self, train, X):
+        saved = self.__dict__.copy()
+        try:
+            outcome = train(X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+        if outcome.interrupted:
+            kept = "the best" if self.early_stopping else "the last complete"
+            warnings.warn(
+                f"{type(self).__name__} training was interrupted after {outcome.epochs} "
+                f"complete epoch(s); the model keeps the weights of {kept} epoch and is "
+                "usable. Call partial_fit to train it further.",
+                UserWarning,
+                stacklevel=3,
+            )
+            raise KeyboardInterrupt
+        return self
+
+    def _fit(self, X):
+        X = self._validate_input(X, reset=True)
+        self._setup(X)
+        dataset = ArrayDataset(X, self.net_.device)
+        valid = None
+        if self.early_stopping:
+            dataset, valid = split(dataset, self.validation_fraction, self._rng.generator)
+        self._pretrain(dataset)
+        outcome = run_epochs(
+            self.net_, dataset, max_epochs=self.max_iter, generator=self._rng.generator,
+            valid=valid, stopping=NoImprovementStopping(self.tol, self.n_iter_no_change),
+            keep_best=self.early_stopping,
+        )
+        self._record_history()
+        self._inspect(X, converged=outcome.converged)
+        if not (outcome.converged or outcome.interrupted):
+            warnings.warn(
+                f"{type(self).__name__} stopped after max_iter={self.max_iter} "
+                "epochs without converging; consider a larger max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return outcome
+
+    def _partial_fit(self, X):
+        first_call = not hasattr(self, "net_")
+        X = self._validate_input(X, reset=first_call)
+        if first_call:
+            self._setup(X)
+        outcome = run_epochs(self.net_, ArrayDataset(X, self.net_.device), max_epochs=1,
+                             generator=self._rng.generator)
+        self._record_history()
+        self._inspect(X, converged=False)
+        return outcome
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -202,30 +272,7 @@ class BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        self._check_hidden_layer_sizes()
-        X = self._validate_input(X, reset=True)
-        self._initialize(X)
-        dataset = _training.ArrayDataset(X, self.net_.device)
-        valid = None
-        if self.early_stopping:
-            rng = self.net_.iterator_train__rng
-            dataset, valid = _training.split(dataset, self.validation_fraction, rng)
-        self._pretrain(dataset)
-        plateau = _training.train(
-            self.net_, dataset, epochs=self.max_iter, dataset_valid=valid
-        )
-        if plateau.best_state_ is not None:
-            self.net_.module_.load_state_dict(plateau.best_state_)
-        self._record_history()
-        self._inspect(X, converged=plateau.stopped_)
-        if not plateau.stopped_:
-            warnings.warn(
-                f"{type(self).__name__} stopped after max_iter={self.max_iter} "
-                "epochs without converging; consider a larger max_iter.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        return self
+        return self._transaction(self._fit, X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -247,32 +294,19 @@ class BaseAutoencoder(
         self : object
             The estimator.
         """
-        first_call = not hasattr(self, "net_")
-        if first_call:
-            self._check_hidden_layer_sizes()
-        X = self._validate_input(X, reset=first_call)
-        if first_call:
-            self._initialize(X)
-        _training.train(
-            self.net_, _training.ArrayDataset(X, self.net_.device), epochs=1
-        )
-        self._record_history()
-        self._inspect(X, converged=False)
-        return self
+        return self._transaction(self._partial_fit, X)
 
     # -------------------------------------------------------------- inference
     def _output_dtype(self, X):
         return X.dtype if X.dtype in (np.float32, np.float64) else np.float64
 
-    def _map(self, fn, X, what):
+    def _map(self, fn, X, what, batch_size=None):
         module = self.net_.module_
         module.eval()
-        out = _training.map_batches(
-            lambda xb: fn(module, xb),
-            X,
-            batch_size=self._inference_batch_size,
-            device=self.net_.device,
-        )
+        self.net_.criterion_.eval()
+        out = map_batches(lambda xb: fn(module, xb), X,
+                          batch_size=batch_size or self._inference_batch_size,
+                          device=self.net_.device)
         if not np.isfinite(out).all():
             raise ValueError(
                 f"The network produced non-finite {what}. The input is far "
@@ -320,7 +354,7 @@ class BaseAutoencoder(
                 f"inverse_transform is expecting n_components={self.n_components} "
                 "features as input."
             )
-        _training.check_float32_range(Z)
+        check_float32_range(Z)
         recon = self._map(self._decode, Z, "reconstructions")
         return recon.astype(self._output_dtype(Z), copy=False)
 
@@ -343,7 +377,6 @@ class BaseAutoencoder(
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         objective = self.net_.criterion_
-        objective.eval()
         scores = self._map(
             lambda module, xb: -objective.per_sample(module(xb), xb), X, "scores"
         )
@@ -365,14 +398,20 @@ class BaseAutoencoder(
         """
         return float(np.mean(self.score_samples(X)))
 
+    # ---------------------------------------------------------------- pickle
+    def __getstate__(self):
+        # object.__getstate__ may return the instance's own __dict__.
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = NetState.of(net)
+        return state
+
     def __setstate__(self, state):
+        net_state = state.pop("_net_state", None)
         super().__setstate__(state)
-        net = self.__dict__.get("net_")
-        if net is not None and hasattr(net.module_, "rng"):
-            # skorch pickles the module apart from the rest of the net, which
-            # splits the one generator they share into two copies; rejoin
-            # them so training after unpickling draws what it would have.
-            net.module_.rng = net.iterator_train__rng
+        if net_state is not None:
+            self.net_ = net_state.restore(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -3,11 +3,13 @@
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._pretraining import DeterministicAutoencoder
-from ._validation import check_unit_interval
-from .nn import Corruption, ReconstructionObjective
+from . import _parameters as params
+from ._deterministic import DeterministicAutoencoder
+from .nn import Corruption
+from .nn.noise import NOISE_KINDS
 
 
 class DenoisingAE(DeterministicAutoencoder):
@@ -51,9 +53,11 @@ class DenoisingAE(DeterministicAutoencoder):
         fully connected layers.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers. The code and the output are linear.
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
-        Reconstruction loss; ``"binary_crossentropy"`` models data in [0, 1]
-        as Bernoulli means.
+    likelihood : {"gaussian", "bernoulli"} or Likelihood subclass, default="gaussian"
+        The distribution of the clean data given the decoder output, which
+        sets the training loss (see :class:`AutoencoderTransformer`).
+    loss : {"squared_error", "binary_crossentropy"}
+        Deprecated spelling of ``likelihood``; it will be removed in 0.4.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-3
@@ -138,64 +142,22 @@ class DenoisingAE(DeterministicAutoencoder):
     (1797, 64)
     """
 
-    _parameter_constraints: dict = {
-        **DeterministicAutoencoder._parameter_constraints,
-        "noise": [StrOptions({"gaussian", "masking", "salt_pepper"})],
-        "noise_level": [Interval(Real, 0, None, closed="left")],
-        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
-        "image_shape": ["array-like", None],
-    }
+    _parameters = (
+        params.n_components(2),
+        params.Param("noise", "gaussian", [StrOptions(set(NOISE_KINDS))]),
+        params.Param("noise_level", 0.1, [Interval(Real, 0, None, closed="left")]),
+        params.HIDDEN_LAYER_SIZES,
+        params.IMAGE_SHAPE,
+        params.ACTIVATION,
+        params.LIKELIHOOD,
+        params.LOSS,
+        params.CONTRACTIVE,
+        params.PRETRAIN,
+        *params.TRAINING,
+    )
 
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        noise="gaussian",
-        noise_level=0.1,
-        hidden_layer_sizes=(100,),
-        image_shape=None,
-        activation="relu",
-        loss="squared_error",
-        solver="adam",
-        learning_rate_init=1e-3,
-        weight_decay=0.0,
-        contractive=0.0,
-        pretrain=None,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.n_components = n_components
-        self.noise = noise
-        self.noise_level = noise_level
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.image_shape = image_shape
-        self.activation = activation
-        self.loss = loss
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.weight_decay = weight_decay
-        self.contractive = contractive
-        self.pretrain = pretrain
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _check_noise_level(self):
+    def _check_params(self, n_features):
+        super()._check_params(n_features)
         level = self.noise_level
         if self.noise == "masking" and not level < 1:
             raise ValueError(
@@ -209,23 +171,17 @@ class DenoisingAE(DeterministicAutoencoder):
                 "is the fraction of values replaced."
             )
 
-    def _make_module(self, n_features):
-        self._check_noise_level()
-        return self._network(
-            n_features,
-            contractive=self.contractive,
-            corruption=Corruption(self.noise, self.noise_level, n_features),
-        )
+    def _setup(self, X):
+        # Salt-and-pepper noise writes each feature's training extremes.
+        low, high = X.min(axis=0), X.max(axis=0)
+        if sp.issparse(X):
+            low, high = low.toarray(), high.toarray()
+        self._noise_range = (np.asarray(low, dtype=np.float32).ravel(),
+                             np.asarray(high, dtype=np.float32).ravel())
+        super()._setup(X)
 
-    def _make_objective(self):
-        return ReconstructionObjective(self.loss)
-
-    def _check_values(self, X):
-        if self.loss == "binary_crossentropy":
-            check_unit_interval(X, self, "loss='binary_crossentropy'")
-
-    def _initialize(self, X):
-        super()._initialize(X)
-        low = np.asarray(X.min(axis=0).todense() if hasattr(X, "todense") else X.min(axis=0))
-        high = np.asarray(X.max(axis=0).todense() if hasattr(X, "todense") else X.max(axis=0))
-        self.net_.module_.corruption.set_range(low.ravel(), high.ravel())
+    def _input_noise(self):
+        noise = Corruption(self.noise, self.noise_level, self.n_features_in_)
+        if hasattr(self, "_noise_range"):
+            noise.set_range(*self._noise_range)
+        return noise

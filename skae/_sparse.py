@@ -9,9 +9,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._pretraining import DeterministicAutoencoder
-from ._validation import check_unit_interval
-from .nn import MLPAutoencoder, ReconstructionObjective, SparsityPenalty, TopK, UnitNormLinear
+from . import _parameters as params
+from ._deterministic import DeterministicAutoencoder
+from ._likelihood import LOSS_NAMES
+from .nn import MLPAutoencoder, SparsityPenalty, TopK, UnitNormLinear, init_dictionary
 
 
 class SparseCoder(DeterministicAutoencoder):
@@ -88,7 +89,7 @@ class SparseCoder(DeterministicAutoencoder):
         matching pursuit does once it has chosen its atoms. The codes keep
         their zeros, the reconstruction error can only go down, and
         ``transform`` costs one small linear solve per sample more. Needs
-        the linear decoder, the squared error, ``sparsity="l1"`` or
+        the linear decoder, ``likelihood="gaussian"``, ``sparsity="l1"`` or
         ``"topk"`` and ``positive_code=False``. Training is unchanged.
     decoder : {"linear", "mirror"}, default="linear"
         ``"linear"``: a single affine decoder, whose weights are
@@ -99,9 +100,12 @@ class SparseCoder(DeterministicAutoencoder):
         single affine map followed by the sparsifying non-linearity.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
-    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
-        Reconstruction loss; ``"binary_crossentropy"`` models data in [0, 1]
-        as Bernoulli means (the decoder outputs logits).
+    likelihood : {"gaussian", "bernoulli"} or Likelihood subclass, default="gaussian"
+        The distribution of the data given the decoder output, which sets
+        the reconstruction loss (see :class:`AutoencoderTransformer`);
+        ``"bernoulli"`` makes the decoder output logits.
+    loss : {"squared_error", "binary_crossentropy"}
+        Deprecated spelling of ``likelihood``; it will be removed in 0.4.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-3
@@ -214,19 +218,26 @@ class SparseCoder(DeterministicAutoencoder):
     True
     """
 
-    _parameter_constraints: dict = {
-        **DeterministicAutoencoder._parameter_constraints,
-        "sparsity": [StrOptions({"l1", "kl", "topk"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "rho": [Interval(Real, 0, 1, closed="neither")],
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "n_nonzero_coefs": [Interval(Integral, 1, None, closed="left"), None],
-        "positive_code": ["boolean"],
-        "refit_codes": ["boolean"],
-        "encoder_steps": [Interval(Integral, 1, None, closed="left")],
-        "decoder": [StrOptions({"linear", "mirror"})],
-        "loss": [StrOptions({"squared_error", "binary_crossentropy"})],
-    }
+    _parameters = (
+        params.n_components(100),
+        params.Param("sparsity", "l1", [StrOptions({"l1", "kl", "topk"})]),
+        params.Param("alpha", 1.0, [Interval(Real, 0, None, closed="left")]),
+        params.Param("rho", 0.05, [Interval(Real, 0, 1, closed="neither")]),
+        params.Param("beta", 1.0, [Interval(Real, 0, None, closed="left")]),
+        params.Param("n_nonzero_coefs", None, [Interval(Integral, 1, None, closed="left"),
+                                               None]),
+        params.Param("positive_code", False, ["boolean"]),
+        params.Param("refit_codes", False, ["boolean"]),
+        params.Param("encoder_steps", 1, [Interval(Integral, 1, None, closed="left")]),
+        params.Param("decoder", "linear", [StrOptions({"linear", "mirror"})]),
+        params.HIDDEN_LAYER_SIZES.with_default(()),
+        params.ACTIVATION,
+        params.LIKELIHOOD,
+        params.LOSS,
+        params.CONTRACTIVE,
+        params.PRETRAIN,
+        *params.TRAINING,
+    )
 
     #: Rows per inference batch. Each batch costs a fixed number of small
     #: numpy calls in the top-k and the least-squares refit, whatever its
@@ -238,78 +249,22 @@ class SparseCoder(DeterministicAutoencoder):
     #: so the value only sets where training starts.
     _shrinkage = 0.1
 
-    def __init__(
-        self,
-        n_components=100,
-        *,
-        sparsity="l1",
-        alpha=1.0,
-        rho=0.05,
-        beta=1.0,
-        n_nonzero_coefs=None,
-        positive_code=False,
-        refit_codes=False,
-        encoder_steps=1,
-        decoder="linear",
-        hidden_layer_sizes=(),
-        activation="relu",
-        loss="squared_error",
-        solver="adam",
-        learning_rate_init=1e-3,
-        weight_decay=0.0,
-        contractive=0.0,
-        pretrain=None,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.n_components = n_components
-        self.sparsity = sparsity
-        self.alpha = alpha
-        self.rho = rho
-        self.beta = beta
-        self.n_nonzero_coefs = n_nonzero_coefs
-        self.positive_code = positive_code
-        self.refit_codes = refit_codes
-        self.encoder_steps = encoder_steps
-        self.decoder = decoder
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.loss = loss
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.weight_decay = weight_decay
-        self.contractive = contractive
-        self.pretrain = pretrain
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
     def _n_nonzero(self):
         if self.n_nonzero_coefs is None:
             return max(1, round(0.1 * self.n_components))
-        if self.n_nonzero_coefs > self.n_components:
+        return self.n_nonzero_coefs
+
+    def _check_params(self, n_features):
+        super()._check_params(n_features)
+        self._check_encoder_steps()
+        self._check_refit()
+        if self.n_nonzero_coefs is not None and self.n_nonzero_coefs > self.n_components:
             raise ValueError(
                 f"n_nonzero_coefs={self.n_nonzero_coefs} exceeds "
                 f"n_components={self.n_components}: top-k sparsity cannot keep "
                 "more codes than there are. Lower n_nonzero_coefs or raise "
                 "n_components."
             )
-        return self.n_nonzero_coefs
 
     def _code_layer(self):
         if self.sparsity == "kl":
@@ -330,13 +285,13 @@ class SparseCoder(DeterministicAutoencoder):
         return MLPAutoencoder(
             n_features,
             self.n_components,
-            self._check_hidden_layer_sizes(),
+            self._hidden_sizes(),
             self.activation,
             code_layer=self._code_layer(),
             decoder=self.decoder,
             unit_norm_atoms=self._dictionary_init(),
-            refit_codes=self._check_refit(),
-            encoder_steps=self._check_encoder_steps(),
+            refit_codes=self.refit_codes,
+            encoder_steps=self.encoder_steps,
             contractive=self.contractive,
             code_penalty=penalty,
         )
@@ -348,11 +303,11 @@ class SparseCoder(DeterministicAutoencoder):
 
     def _check_encoder_steps(self):
         if self.encoder_steps == 1:
-            return 1
+            return
         problems = []
         if self.sparsity == "kl":
             problems.append("sparsity='kl' (its codes are not thresholded)")
-        if len(self._check_hidden_layer_sizes()):
+        if len(self._hidden_sizes()):
             problems.append(
                 f"hidden_layer_sizes={self.hidden_layer_sizes!r} (the unrolled encoder is "
                 "a single layer; use hidden_layer_sizes=())"
@@ -362,18 +317,18 @@ class SparseCoder(DeterministicAutoencoder):
                 f"encoder_steps={self.encoder_steps} unrolls a single-layer thresholding "
                 "encoder and cannot be used with " + " or ".join(problems) + "."
             )
-        return self.encoder_steps
 
     def _check_refit(self):
         if not self.refit_codes:
-            return False
+            return
         problems = []
         if self.sparsity == "kl":
             problems.append("sparsity='kl' (its codes are never exactly 0)")
         if self.decoder != "linear":
             problems.append("decoder='mirror' (there is no dictionary to fit)")
-        if self.loss != "squared_error":
-            problems.append(f"loss={self.loss!r} (least squares fits the squared error)")
+        likelihood = LOSS_NAMES.get(self.loss, self.likelihood)
+        if likelihood != "gaussian":
+            problems.append(f"likelihood={likelihood!r} (least squares fits the squared error)")
         if self.positive_code:
             problems.append("positive_code=True (least squares can give negative codes)")
         if problems:
@@ -382,15 +337,13 @@ class SparseCoder(DeterministicAutoencoder):
                 "against a linear dictionary and cannot be used with "
                 + " or ".join(problems) + "."
             )
-        return True
 
-    def _initialize(self, X):
-        super()._initialize(X)
+    def _start(self, X):
         if not self._dictionary_init():
             return
         # Atoms start at randomly chosen centred samples, so that no atom
         # starts far from the data and stays unused ("dead") all training.
-        generator = self.net_.iterator_train__rng.generator
+        generator = self._rng.generator
         n_samples = X.shape[0]
         if n_samples >= self.n_components:
             rows = torch.randperm(n_samples, generator=generator)[: self.n_components]
@@ -406,14 +359,7 @@ class SparseCoder(DeterministicAutoencoder):
         atoms += 1e-2 * scale * torch.randn(atoms.shape, generator=generator)
         atoms = torch.nn.functional.normalize(atoms, dim=1)
         sample = X[:1000].toarray() if sp.issparse(X) else X[:1000]
-        self.net_.module_.init_dictionary(atoms, centre.astype(np.float32), sample)
-
-    def _make_objective(self):
-        return ReconstructionObjective(self.loss)
-
-    def _check_values(self, X):
-        if self.loss == "binary_crossentropy":
-            check_unit_interval(X, self, "loss='binary_crossentropy'")
+        init_dictionary(self.net_.module_, atoms, centre.astype(np.float32), sample)
 
     def _linear_decoder(self):
         check_is_fitted(self)

@@ -4,17 +4,16 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_is_fitted
 
-from . import _training
+from . import _parameters as params
 from ._base import BaseAutoencoder
-from ._validation import check_unit_interval
+from ._net import LinearWarmup
+from ._random import seed_from
 from .exceptions import PosteriorCollapseWarning
-from .nn.vae import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
+from .nn import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
 
 #: A latent dimension is active when its posterior mean varies across the
 #: data with a variance above this (Burda et al., 2015); the prior's
@@ -196,114 +195,53 @@ class VAETransformer(BaseAutoencoder):
     True
     """
 
-    _parameter_constraints: dict = {
-        **BaseAutoencoder._parameter_constraints,
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
-        "decoder_variance": [StrOptions({"learned"}), Interval(Real, 0, None, closed="neither")],
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "kl_warmup": [Interval(Integral, 0, None, closed="left")],
-        "n_mc_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_eval_samples": [Interval(Integral, 1, None, closed="left")],
-        "image_shape": ["array-like", None],
-    }
+    _parameters = (
+        params.n_components(2),
+        params.HIDDEN_LAYER_SIZES,
+        params.IMAGE_SHAPE,
+        params.ACTIVATION,
+        params.LIKELIHOOD,
+        params.Param("decoder_variance", "learned",
+                     [StrOptions({"learned"}), Interval(Real, 0, None, closed="neither")]),
+        params.Param("beta", 1.0, [Interval(Real, 0, None, closed="left")]),
+        params.Param("kl_warmup", 0, [Interval(Integral, 0, None, closed="left")]),
+        params.Param("n_mc_samples", 1, [Interval(Integral, 1, None, closed="left")]),
+        params.Param("n_eval_samples", 16, [Interval(Integral, 1, None, closed="left")]),
+        *params.TRAINING,
+    )
 
     # Every row is decoded n_eval_samples times: smaller batches than the
     # base's keep that within a few tens of megabytes.
     _inference_batch_size = 512
-
-    def __init__(
-        self,
-        n_components=2,
-        *,
-        hidden_layer_sizes=(100,),
-        image_shape=None,
-        activation="relu",
-        likelihood="gaussian",
-        decoder_variance="learned",
-        beta=1.0,
-        kl_warmup=0,
-        n_mc_samples=1,
-        n_eval_samples=16,
-        solver="adam",
-        learning_rate_init=1e-3,
-        weight_decay=0.0,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        device="cpu",
-        random_state=None,
-        verbose=0,
-    ):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.image_shape = image_shape
-        self.activation = activation
-        self.likelihood = likelihood
-        self.decoder_variance = decoder_variance
-        self.beta = beta
-        self.kl_warmup = kl_warmup
-        self.n_mc_samples = n_mc_samples
-        self.n_eval_samples = n_eval_samples
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.tol = tol
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
 
     # ------------------------------------------------------------ base hooks
     def _make_module(self, n_features):
         return GaussianMLPVAE(
             n_features,
             self.n_components,
-            self._check_hidden_layer_sizes(),
+            self._hidden_sizes(),
             self.activation,
             n_mc_samples=self.n_mc_samples,
             n_eval_samples=self.n_eval_samples,
-            decoder_variance=self.decoder_variance if self.likelihood == "gaussian" else None,
-            image_shape=(None if self.image_shape is None
-                         else self._check_image_shape(n_features)),
+            image_shape=self._image_shape(n_features),
         )
 
-    def _make_objective(self):
-        return ELBOObjective(self.likelihood, beta=self.beta)
+    def _make_objective(self, likelihood):
+        return ELBOObjective(likelihood, beta=self.beta)
+
+    def _likelihood_options(self):
+        return {"variance": self.decoder_variance}
 
     def _extra_callbacks(self):
         if self.kl_warmup:
-            return [("kl_warmup", _training.LinearWarmup("kl_weight", self.beta, self.kl_warmup))]
+            return [("kl_warmup", LinearWarmup("kl_weight", self.beta, self.kl_warmup))]
         return []
 
-    def _check_values(self, X):
-        if self.likelihood == "bernoulli":
-            check_unit_interval(X, self, "likelihood='bernoulli'", "likelihood='gaussian'")
-
-    def _initialize(self, X):
-        super()._initialize(X)
-        module = self.net_.module_
+    def _start(self, X):
         # Fixed for the fitted model: with each row's values it seeds the
         # row's evaluation noise (see Notes), so scores are reproducible.
-        module.eval_seed = int(
-            torch.randint(0, np.iinfo(np.int32).max, (1,), generator=module.rng.generator)
-        )
-        if module.decoder_variance == "learned":
-            if sp.issparse(X):
-                _, var = mean_variance_axis(sp.csr_matrix(X, dtype=np.float64), axis=0)
-            else:
-                var = np.var(X, axis=0, dtype=np.float64)
-            # Starting at the data's variance spares the first epochs the
-            # slow walk of the log-variance from 0 to the data's scale.
-            module.set_decoder_logvar(torch.from_numpy(np.log(np.maximum(var, 1e-12))).float())
+        seed = torch.randint(0, np.iinfo(np.int32).max, (1,), generator=self._rng.generator)
+        self.net_.module_.eval_seed.fill_(int(seed))
 
     def _inspect(self, X, *, converged):
         codes = self._map(self._encode, X[:_ACTIVITY_ROWS], "codes")
@@ -364,7 +302,7 @@ class VAETransformer(BaseAutoencoder):
         return super().score(X, y)
 
     def _noise_generator(self, random_state):
-        seed = _training.seed_from(self.random_state if random_state is None else random_state)
+        seed = seed_from(self.random_state if random_state is None else random_state)
         return torch.Generator().manual_seed(seed)
 
     def importance_weighted_bound(self, X, n_samples=100, *, random_state=None):
@@ -398,10 +336,10 @@ class VAETransformer(BaseAutoencoder):
         if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         X = self._validate_input(X, reset=False)
-        seed = _training.seed_from(self.random_state if random_state is None else random_state)
-        objective = self.net_.criterion_
+        seed = seed_from(self.random_state if random_state is None else random_state)
+        likelihood = self.net_.criterion_.likelihood
         bound = self._map(
-            lambda module, xb: importance_weighted_bound(module, objective, xb,
+            lambda module, xb: importance_weighted_bound(module, likelihood, xb,
                                                          int(n_samples), seed),
             X, "importance-weighted bounds",
         )
@@ -434,19 +372,13 @@ class VAETransformer(BaseAutoencoder):
                 "least one sample."
             )
         gen = self._noise_generator(random_state)
-        module, objective = self.net_.module_, self.net_.criterion_
+        module, likelihood = self.net_.module_, self.net_.criterion_.likelihood
         module.eval()
         with torch.inference_mode():
             z = torch.randn(int(n_samples), self.n_components, generator=gen)
-            raw = module.decode(z.to(self.net_.device)).double().cpu()
-            mean = objective.link(raw)
-            if return_mean:
-                out = mean
-            elif self.likelihood == "bernoulli":
-                out = torch.bernoulli(mean, generator=gen)
-            else:
-                std = torch.exp(0.5 * module.recon_logvar(raw).double().cpu())
-                out = mean + std * torch.randn(mean.shape, generator=gen, dtype=torch.float64)
+            raw = module.decode(z.to(self.net_.device)).double()
+            out = likelihood.link(raw) if return_mean else likelihood.sample(raw, gen)
+            out = out.cpu()
         out = out.numpy()
         if not np.isfinite(out).all():
             raise ValueError(

@@ -101,7 +101,7 @@ def test_one_sample_with_early_stopping(X):
 
 @pytest.mark.parametrize("make", [np.asarray, sp.csr_matrix])
 def test_binary_crossentropy_needs_unit_interval(make, X):
-    est = AutoencoderTransformer(loss="binary_crossentropy", **FAST)
+    est = AutoencoderTransformer(likelihood="bernoulli", **FAST)
     with pytest.raises(ValueError, match=r"models values in \[0, 1\].*MinMaxScaler"):
         est.fit(make(X * 3))
     est.fit(make(X))

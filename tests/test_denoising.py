@@ -9,6 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skae import DenoisingAE
+from skae._data import ArrayDataset
 from skae.nn import Corruption
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -34,12 +35,13 @@ def test_inference_sees_clean_data(digits, noise):
     recon = dae.inverse_transform(codes)
     np.testing.assert_allclose(dae.score_samples(X[:300]),
                                -np.sum((X[:300] - recon) ** 2, axis=1), rtol=1e-4, atol=1e-6)
-    # With the module in training mode the same rows are encoded differently.
-    module = dae.net_.module_.train()
-    with torch.no_grad():
-        xb = torch.tensor(X[:300], dtype=torch.float32)
-        assert not torch.equal(module(xb)["code"], module(xb)["code"])
-    module.eval()
+    # Training batches pair a corrupted input with the clean rows as target.
+    batches = dae.net_.get_iterator(ArrayDataset(X[:300]), training=True)
+    inputs, targets = zip(*batches, strict=True)
+    clean = torch.cat(targets)
+    assert not torch.equal(torch.cat(inputs), clean)
+    np.testing.assert_array_equal(np.sort(clean.numpy(), axis=0),
+                                  np.sort(X[:300].astype(np.float32), axis=0))
 
 
 def test_noise_comes_from_the_estimators_generator(digits):
@@ -83,7 +85,7 @@ def test_salt_pepper_uses_the_training_range(digits):
     X, _ = digits
     dae = DenoisingAE(4, noise="salt_pepper", noise_level=0.2, **{**FAST, "max_iter": 1})
     dae.fit(X * 3 - 1)
-    corruption = dae.net_.module_.corruption
+    corruption = dae._input_noise()
     np.testing.assert_allclose(corruption.low.numpy(), (X * 3 - 1).min(axis=0))
     np.testing.assert_allclose(corruption.high.numpy(), (X * 3 - 1).max(axis=0))
 

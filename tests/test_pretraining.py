@@ -8,7 +8,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoencoderTransformer, DenoisingAE, SparseCoder, _pretraining
+from skae import AutoencoderTransformer, DenoisingAE, SparseCoder, _base, _fitting, _pretraining
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -16,26 +16,27 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 def test_each_stage_trains_its_own_layer_pair_then_all_are_fine_tuned(digits, monkeypatch):
     X = digits[0][:400]
     runs = []
-    original_train = _pretraining._training.train
+    original_run = _fitting.run_epochs
     ae = AutoencoderTransformer(4, hidden_layer_sizes=(32, 16), pretrain="greedy",
                                 max_iter=8, random_state=0)
-    original_init = type(ae)._initialize
+    original_setup = type(ae)._setup
 
-    def init(self, X):
-        original_init(self, X)
+    def setup(self, X):
+        original_setup(self, X)
         module = self.net_.module_
 
         def spy(net, dataset, **kwargs):
             before = {k: v.detach().clone() for k, v in module.named_parameters()}
-            result = original_train(net, dataset, **kwargs)
+            result = original_run(net, dataset, **kwargs)
             runs.append({k for k, v in module.named_parameters()
                          if not torch.equal(v.detach(), before[k])})
             return result
 
-        # Pretraining and the base's fine-tuning both call _training.train.
-        monkeypatch.setattr(_pretraining._training, "train", spy)
+        # Pretraining and the base's fine-tuning both run epochs through it.
+        monkeypatch.setattr(_pretraining, "run_epochs", spy)
+        monkeypatch.setattr(_base, "run_epochs", spy)
 
-    monkeypatch.setattr(type(ae), "_initialize", init)
+    monkeypatch.setattr(type(ae), "_setup", setup)
     ae.fit(X)
     # encoder: Linear 0, ReLU 1, Linear 2, ReLU 3, Linear 4
     # decoder: Linear 0, ReLU 1, Linear 2, ReLU 3, Linear 4
@@ -68,7 +69,7 @@ def test_history_shows_each_stage(digits):
 
 def test_first_stage_uses_the_estimators_loss_later_ones_squared_error(digits):
     X = digits[0][:300]
-    ae = AutoencoderTransformer(4, hidden_layer_sizes=(16,), loss="binary_crossentropy",
+    ae = AutoencoderTransformer(4, hidden_layer_sizes=(16,), likelihood="bernoulli",
                                 pretrain="greedy", max_iter=3, random_state=0).fit(X)
     # Bernoulli negative log-likelihood of 64 pixels is far above the squared
     # error of reconstructing 16 hidden units.

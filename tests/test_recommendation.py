@@ -32,7 +32,7 @@ def hit_rate(scores, visible, hidden, k=10):
 
 def recommend(noise_level, train, visible):
     dae = DenoisingAE(16, noise="masking", noise_level=noise_level, hidden_layer_sizes=(64,),
-                      loss="binary_crossentropy", max_iter=60, random_state=0).fit(train)
+                      likelihood="bernoulli", max_iter=60, random_state=0).fit(train)
     return dae.inverse_transform(dae.transform(visible))
 
 

@@ -68,7 +68,7 @@ def test_components_reconstruct_as_documented(X):
 
 
 def test_components_with_binary_crossentropy_pass_through_sigmoid(X):
-    coder = SparseCoder(20, sparsity="topk", loss="binary_crossentropy", **FAST).fit(X)
+    coder = SparseCoder(20, sparsity="topk", likelihood="bernoulli", **FAST).fit(X)
     codes = coder.transform(X)
     logits = codes @ coder.components_ + coder.intercept_
     np.testing.assert_allclose(
@@ -114,8 +114,8 @@ def test_mirror_decoder_has_no_dictionary(X):
         ({"sparsity": "lasso"}, InvalidParameterError, "'sparsity' parameter"),
         ({"refit_codes": True, "sparsity": "kl"}, ValueError, "sparsity='kl'"),
         ({"refit_codes": True, "decoder": "mirror"}, ValueError, "decoder='mirror'"),
-        ({"refit_codes": True, "loss": "binary_crossentropy"}, ValueError,
-         "loss='binary_crossentropy'"),
+        ({"refit_codes": True, "likelihood": "bernoulli"}, ValueError,
+         "likelihood='bernoulli'"),
         ({"refit_codes": True, "positive_code": True}, ValueError, "positive_code=True"),
         ({"encoder_steps": 2, "sparsity": "kl"}, ValueError, "sparsity='kl'"),
         ({"encoder_steps": 2, "hidden_layer_sizes": (8,)}, ValueError,

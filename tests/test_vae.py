@@ -17,8 +17,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skae import PosteriorCollapseWarning, TrainingDivergedError, VAETransformer
-from skae.losses import gaussian_kl
-from skae.nn import ELBOObjective, GaussianMLPVAE
+from skae.nn import Bernoulli, ELBOObjective, GaussianMLPVAE
+from skae.nn.functional import gaussian_kl
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -115,7 +115,7 @@ def test_importance_weighted_bound_approaches_log_likelihood_from_below():
 def test_evaluation_noise_is_per_row():
     """Rows get independent draws that depend on nothing but the row and the seed."""
     module = GaussianMLPVAE(4, 3, n_eval_samples=5).eval()
-    module.eval_seed = 7
+    module.eval_seed.fill_(7)
     x = torch.rand(6, 4, generator=torch.Generator().manual_seed(0))
     x[3] = x[0]
     eps = module.eval_noise(x)
@@ -123,7 +123,7 @@ def test_evaluation_noise_is_per_row():
     torch.testing.assert_close(eps[3], eps[0], rtol=0, atol=0)
     assert not torch.equal(eps[1], eps[0])
     torch.testing.assert_close(module.eval_noise(x[[2, 0]]), eps[[2, 0]], rtol=0, atol=0)
-    module.eval_seed = 8
+    module.eval_seed.fill_(8)
     assert not torch.equal(module.eval_noise(x), eps)
 
 
@@ -140,7 +140,7 @@ def test_score_ignores_beta_but_training_does_not():
            "logvar": torch.randn(6, 3, generator=torch_gen),
            "recon": torch.randn(6, 2, 4, generator=torch_gen)}
     x = torch.rand(6, 4, generator=torch_gen)
-    one, five = ELBOObjective("bernoulli", 1.0), ELBOObjective("bernoulli", 5.0)
+    one, five = ELBOObjective(Bernoulli(4), 1.0), ELBOObjective(Bernoulli(4), 5.0)
     torch.testing.assert_close(one.per_sample(out, x), five.per_sample(out, x))
     kl = gaussian_kl(out["mu"], out["logvar"]).mean()
     torch.testing.assert_close(five(out, x) - one(out, x), 4 * kl)
@@ -262,7 +262,7 @@ def test_gaussian_samples_follow_decoder_variance(X_small):
 
 def test_learned_decoder_variance_starts_at_data_variance(X_small):
     vae = VAETransformer(2, learning_rate_init=1e-12, **{**SMALL, "max_iter": 1}).fit(X_small)
-    logvar = vae.net_.module_.recon_logvar(torch.zeros(1)).detach().numpy()
+    logvar = vae.net_.criterion_.likelihood.log_variance(torch.zeros(1)).detach().numpy()
     expected = np.log(np.clip(X_small.var(0), 1e-6, None))
     np.testing.assert_allclose(logvar, expected, rtol=1e-4, atol=1e-4)
 

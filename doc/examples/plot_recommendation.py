@@ -54,7 +54,7 @@ def recall_at(scores, k=20):
 
 
 # %%
-network = {"n_components": 32, "hidden_layer_sizes": (200,), "loss": "binary_crossentropy",
+network = {"n_components": 32, "hidden_layer_sizes": (200,), "likelihood": "bernoulli",
            "early_stopping": True, "max_iter": 200, "random_state": 0}
 models = {
     "TruncatedSVD": TruncatedSVD(32, random_state=0),

@@ -1,32 +1,40 @@
 """Pure PyTorch building blocks of skae's estimators.
 
-Nothing in this sub-package imports scikit-learn: the modules here can be
-used on their own in a hand-written training loop.
+Nothing in this sub-package imports scikit-learn or the rest of skae: the
+modules here can be used on their own in a hand-written training loop.
 """
 
 from .autoencoder import Autoencoder, MLPAutoencoder
 from .contractive import contractive_penalty
 from .conv import ConvAutoencoder, PixelBias, conv_decoder, conv_encoder
+from .dictionary import init_dictionary
 from .init import build, reset_parameters
 from .least_squares import least_squares_codes
+from .likelihoods import LIKELIHOODS, Bernoulli, Gaussian, Likelihood
 from .mlp import ACTIVATIONS, make_mlp
 from .noise import Corruption
-from .objectives import ReconstructionObjective
+from .objectives import ELBOObjective, ReconstructionObjective
 from .sparse import (
     SparsityPenalty,
     TopK,
     UnitNormLinear,
     UnrolledThresholding,
 )
-from .vae import ELBOObjective, GaussianMLPVAE
+from .stages import greedy_stages
+from .vae import GaussianMLPVAE
+from .vae_bounds import importance_weighted_bound
 
 __all__ = [
     "ACTIVATIONS",
+    "LIKELIHOODS",
     "Autoencoder",
+    "Bernoulli",
     "ConvAutoencoder",
     "Corruption",
     "ELBOObjective",
+    "Gaussian",
     "GaussianMLPVAE",
+    "Likelihood",
     "MLPAutoencoder",
     "PixelBias",
     "ReconstructionObjective",
@@ -38,6 +46,9 @@ __all__ = [
     "contractive_penalty",
     "conv_decoder",
     "conv_encoder",
+    "greedy_stages",
+    "importance_weighted_bound",
+    "init_dictionary",
     "least_squares_codes",
     "make_mlp",
     "reset_parameters",

@@ -1,4 +1,4 @@
-"""Deterministic multi-layer perceptron autoencoders."""
+"""Deterministic autoencoders: an encoder, a decoder and optional penalties."""
 
 import torch
 from torch import nn
@@ -10,7 +10,7 @@ from .sparse import UnitNormLinear, UnrolledThresholding
 
 
 class Autoencoder(nn.Module):
-    """An encoder and a decoder, with optional corruption and penalties.
+    """An encoder and a decoder, with optional penalties.
 
     Parameters
     ----------
@@ -19,10 +19,6 @@ class Autoencoder(nn.Module):
     contractive : float, default=0.0
         Weight of the contractive penalty, the batch mean of
         ``||d code / d x||_F^2`` (see :func:`skae.nn.contractive_penalty`).
-    corruption : torch.nn.Module or None, default=None
-        Called as ``corruption(x, generator)`` on every training batch before
-        encoding; ``generator`` is ``self.rng.generator``, so ``rng`` must be
-        set before training. Inputs are left clean in evaluation mode.
     code_penalty : torch.nn.Module or None, default=None
         Maps a batch of codes to a scalar added to the loss.
 
@@ -37,16 +33,12 @@ class Autoencoder(nn.Module):
     scores, measure reconstruction alone.
     """
 
-    def __init__(self, encoder, decoder, *, contractive=0.0, corruption=None,
-                 code_penalty=None):
+    def __init__(self, encoder, decoder, *, contractive=0.0, code_penalty=None):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
         self.contractive = float(contractive)
-        self.corruption = corruption
         self.code_penalty = code_penalty
-        if corruption is not None:
-            self.rng = None
 
     def set_output_bias(self, bias):
         """Start the decoder at a given output, e.g. the data mean.
@@ -67,9 +59,10 @@ class Autoencoder(nn.Module):
         """Map codes to the decoder's raw output."""
         return self.decoder(z)
 
-    def forward(self, x):
-        if self.training and self.corruption is not None:
-            x = self.corruption(x, self.rng.generator)
+    def forward(self, x, generator=None):
+        # ``generator`` is accepted for a uniform call signature: every
+        # module is called with the estimator's generator while training,
+        # and this one draws nothing.
         code = self.encode(x)
         out = {"code": code, "recon": self.decoder(code)}
         if self.training:
@@ -82,16 +75,6 @@ class Autoencoder(nn.Module):
             if penalty is not None:
                 out["penalty"] = penalty
         return out
-
-
-def _blocks(sequential):
-    """Split a sequential network before each linear layer."""
-    blocks = []
-    for layer in sequential:
-        if isinstance(layer, nn.Linear) or not blocks:
-            blocks.append([])
-        blocks[-1].append(layer)
-    return [nn.Sequential(*block) for block in blocks]
 
 
 class MLPAutoencoder(Autoencoder):
@@ -128,7 +111,7 @@ class MLPAutoencoder(Autoencoder):
         non-zero codes by least squares against the atoms
         (:func:`skae.nn.least_squares_codes`). Training is unaffected.
     **kwargs
-        ``contractive``, ``corruption`` and ``code_penalty``, see
+        ``contractive`` and ``code_penalty``, see
         :class:`Autoencoder`.
     """
 
@@ -170,83 +153,3 @@ class MLPAutoencoder(Autoencoder):
         if self.refit_codes and not self.training:
             code = least_squares_codes(x, code, self.atoms(), self.decoder[-1].bias)
         return code
-
-    def init_dictionary(self, atoms, centre, sample=None):
-        """Start a linear decoder at the given atoms, the encoder tied to them.
-
-        The decoder's weight becomes ``atoms`` (one per row); its bias is left
-        as it is. When the encoder is a single affine map, it starts as the
-        transposed dictionary applied to ``x - centre``: each code is then the
-        correlation of the centred sample with an atom, the first step of
-        matching pursuit, so every atom is chosen, from the first batch on,
-        by the samples that resemble it. Given a ``sample`` of rows, the
-        tied encoder is then scaled by the one factor that best reconstructs
-        them: correlated atoms would otherwise each claim the same part of a
-        sample, and the first reconstructions overshoot.
-        """
-        with torch.no_grad():
-            device = self.decoder[-1].weight.device
-            atoms = torch.as_tensor(atoms, dtype=torch.float32, device=device)
-            centre = atoms.new_tensor(centre)
-            self.decoder[-1].weight.copy_(atoms.T)
-            if isinstance(self.encoder[0], UnrolledThresholding):
-                linear = [self.encoder[0].linear]
-            else:
-                linear = [layer for layer in self.encoder if isinstance(layer, nn.Linear)]
-            if len(linear) != 1:
-                return
-            linear[0].weight.copy_(atoms)
-            linear[0].bias.copy_(-(atoms @ centre))
-            if sample is None:
-                return
-            sample = atoms.new_tensor(sample) - centre
-            recon = self.encoder(sample + centre) @ self.atoms()
-            norm = float((recon * recon).sum())
-            if norm > 0:
-                scale = float((recon * sample).sum()) / norm
-                if scale > 0:
-                    linear[0].weight.mul_(scale)
-                    linear[0].bias.mul_(scale)
-
-    def greedy_stages(self, make_linear):
-        """The layer pairs of greedy layer-wise pretraining, input side first.
-
-        Stage ``i`` pairs the encoder's ``i``-th layer (with the activation
-        that follows it) with the decoder layer that maps back to that
-        layer's input. The modules share parameters with this autoencoder,
-        so training a stage trains the network. When the decoder does not
-        mirror the encoder (a linear decoder), the hidden layers get
-        temporary linear decoders from ``make_linear(n_in, n_out)`` and the
-        code layer is left to fine-tuning.
-
-        Every stage carries this autoencoder's contractive weight; only the
-        stage whose encoder ends in the code carries the code penalty, and
-        only the first (on the data) the corruption.
-
-        Returns
-        -------
-        list of Autoencoder
-        """
-        enc, dec = _blocks(self.encoder), _blocks(self.decoder)
-        mirrored = len(enc) == len(dec)
-        stages = []
-        for i, block in enumerate(enc):
-            last = i == len(enc) - 1
-            if mirrored:
-                decoder = dec[len(dec) - 1 - i]
-            elif last:
-                break
-            else:
-                linear = block[0]
-                decoder = nn.Sequential(make_linear(linear.out_features, linear.in_features))
-            stage = Autoencoder(
-                block,
-                decoder,
-                contractive=self.contractive,
-                corruption=self.corruption if i == 0 else None,
-                code_penalty=self.code_penalty if last else None,
-            )
-            if i == 0 and self.corruption is not None:
-                stage.rng = self.rng
-            stages.append(stage)
-        return stages

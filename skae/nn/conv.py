@@ -126,7 +126,7 @@ class ConvAutoencoder(Autoencoder):
     activation : str, default="relu"
         Hidden activation (see :data:`skae.nn.ACTIVATIONS`).
     **kwargs
-        ``contractive``, ``corruption`` and ``code_penalty``, see
+        ``contractive`` and ``code_penalty``, see
         :class:`Autoencoder`.
     """
 

@@ -58,7 +58,8 @@ class Corruption(nn.Module):
             return x * (~hit).to(x.device, x.dtype)
         salt = torch.rand(shape, generator=generator) < 0.5
         hit, salt = hit.to(x.device), salt.to(x.device)
-        replacement = torch.where(salt, self.high.to(x.dtype), self.low.to(x.dtype))
+        replacement = torch.where(salt, self.high.to(x.device, x.dtype),
+                                  self.low.to(x.device, x.dtype))
         return torch.where(hit, replacement, x)
 
     def extra_repr(self):

@@ -1,43 +1,87 @@
-"""Training objectives: map a module's output and its input to a loss."""
+"""Training objectives: map a module's output and a batch's target to a loss.
 
+The target is whatever the batch carries beside its input: the input itself
+for a plain autoencoder, the clean rows for a denoiser.
+"""
+
+import torch
 from torch import nn
 
-from ..losses import RECONSTRUCTION_LOSSES
+from .functional import gaussian_kl
 
 
 class ReconstructionObjective(nn.Module):
-    """Per-sample reconstruction loss plus any penalty the module reports.
+    """Point-estimate loss of a likelihood, plus any penalty the module reports.
 
     Parameters
     ----------
-    loss : {"squared_error", "binary_crossentropy"}
-        ``"squared_error"`` treats the decoder output as the reconstruction;
-        ``"binary_crossentropy"`` treats it as Bernoulli logits.
+    likelihood : Likelihood
+        Scores the decoder output ``output["recon"]`` against the target
+        with :meth:`Likelihood.loss`.
     """
 
-    def __init__(self, loss="squared_error"):
+    def __init__(self, likelihood):
         super().__init__()
-        self.loss = loss
-        (self._per_sample, self._batch_mean, self._link,
-         self._inverse_link) = RECONSTRUCTION_LOSSES[loss]
+        self.likelihood = likelihood
 
-    def link(self, raw):
-        """Map the decoder's raw output to the data-space mean."""
-        return self._link(raw)
-
-    def inverse_link(self, mean):
-        """Map a data-space mean to the decoder's raw output."""
-        return self._inverse_link(mean)
-
-    def per_sample(self, output, x):
+    def per_sample(self, output, target):
         """Loss of each sample: what ``score_samples`` reports, negated.
 
         Summed in float64, so that a row's score does not depend on which
         other rows share its batch.
         """
-        return self._per_sample(output["recon"].double(), x.double())
+        return self.likelihood.loss(output["recon"].double(), target.double())
 
-    def forward(self, output, x):
-        loss = self._batch_mean(output["recon"], x)
+    def forward(self, output, target):
+        loss = self.likelihood.mean_loss(output["recon"], target)
         penalty = output.get("penalty")
         return loss if penalty is None else loss + penalty
+
+
+class ELBOObjective(nn.Module):
+    """Negative evidence lower bound of a variational autoencoder, in nats.
+
+    Parameters
+    ----------
+    likelihood : Likelihood
+        The decoder's distribution p(x | z).
+    beta : float, default=1.0
+        Weight of the KL term in training (beta-VAE).
+
+    Notes
+    -----
+    The module's output holds the posterior's ``"mu"`` and ``"logvar"`` and
+    the decoder output ``"recon"`` for each draw of z, of shape
+    ``(n, draws, n_features)``. In training mode the loss is the batch mean
+    of ``-E[log p(x|z)] + kl_weight * KL(q(z|x) || N(0, I))``, where
+    ``kl_weight`` starts at ``beta`` and may be changed during training
+    (KL warm-up). In evaluation mode, and in :meth:`per_sample`, the KL
+    weight is 1: the value is the negative ELBO, a bound on ``-log p(x)``,
+    whatever ``beta`` was used for training.
+    """
+
+    def __init__(self, likelihood, beta=1.0):
+        super().__init__()
+        self.likelihood = likelihood
+        self.beta = beta
+        self.kl_weight = beta
+
+    def log_likelihood(self, output, x):
+        """log p(x | z) for every draw of z: shape ``(n, n_draws)``."""
+        raw = output["recon"]
+        return self.likelihood.log_prob(raw, x.unsqueeze(1).to(raw.dtype).expand_as(raw))
+
+    def per_sample(self, output, x):
+        """Negative ELBO of each sample, computed in float64.
+
+        float64 sums make a row's value independent of its batch.
+        """
+        out64 = {k: v.double() for k, v in output.items() if torch.is_tensor(v)}
+        expected = self.log_likelihood(out64, x.double()).mean(dim=1)
+        return gaussian_kl(out64["mu"], out64["logvar"]) - expected
+
+    def forward(self, output, x):
+        weight = self.kl_weight if self.training else 1.0
+        expected = self.log_likelihood(output, x).mean()
+        kl = gaussian_kl(output["mu"], output["logvar"]).mean()
+        return weight * kl - expected

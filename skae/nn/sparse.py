@@ -6,8 +6,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..losses import kl_sparsity, l1_sparsity
 from ._numpy_view import numpy_view
+from .functional import kl_sparsity, l1_sparsity
 
 
 def _top_k_without_grad(h, k):

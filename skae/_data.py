@@ -1,0 +1,213 @@
+"""Data as the training core sees it: rows with a target, served in batches.
+
+Estimators hand this module validated numpy arrays or CSR matrices. A
+batch is a pair ``(input, target)``; the target defaults to the input,
+which makes a plain autoencoder, and corrupting the input alone makes a
+denoiser.
+"""
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(X, name="X"):
+    """Raise if ``X`` holds values that overflow to inf in float32.
+
+    Reads the extremes without building a copy of ``X``.
+    """
+    values = X.data if sp.issparse(X) else X
+    if values.size and max(-float(np.min(values)), float(np.max(values))) > _FLOAT32_MAX:
+        raise ValueError(
+            f"{name} contains values larger in magnitude than {_FLOAT32_MAX:.3g}, "
+            "which overflow in float32, the precision the network computes in; "
+            "scale the data first, for example with StandardScaler."
+        )
+
+
+class _Rows:
+    """Rows of a dense array (copied to the device once) or of a CSR matrix."""
+
+    def __init__(self, X, device):
+        self.device = device
+        if sp.issparse(X):
+            self.sparse, self.dense = sp.csr_matrix(X, dtype=np.float32), None
+        else:
+            # torch.tensor copies, so read-only or memory-mapped input is safe.
+            self.sparse = None
+            self.dense = torch.tensor(np.asarray(X, dtype=np.float32), device=device)
+
+    def __len__(self):
+        return self.sparse.shape[0] if self.dense is None else self.dense.shape[0]
+
+    def take(self, index):
+        if self.dense is not None:
+            return self.dense[index.to(self.device)]
+        return torch.from_numpy(self.sparse[index.numpy()].toarray()).to(self.device)
+
+    def slice(self, start, stop):
+        if self.dense is not None:
+            return self.dense[start:stop]
+        return torch.from_numpy(self.sparse[start:stop].toarray()).to(self.device)
+
+    def subset(self, index):
+        part = _Rows.__new__(_Rows)
+        part.device = self.device
+        if self.dense is not None:
+            part.dense, part.sparse = self.take(index), None
+        else:
+            part.dense, part.sparse = None, self.sparse[index.numpy()]
+        return part
+
+
+class ArrayDataset(torch.utils.data.Dataset):
+    """Inputs and optional targets, served as float32 tensors on a device.
+
+    Dense data is copied to the device once, so that a batch is one tensor
+    gather rather than one ``__getitem__`` call per sample. Sparse data
+    stays sparse and is densified one batch at a time.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        The inputs.
+    device : str, default="cpu"
+    targets : ndarray, CSR matrix or None, default=None
+        One target row per input row; None makes the input its own target.
+    """
+
+    def __init__(self, X, device="cpu", targets=None):
+        self.device = device
+        self.inputs = X if isinstance(X, _Rows) else _Rows(X, device)
+        if targets is not None and not isinstance(targets, _Rows):
+            targets = _Rows(targets, device)
+        self.targets = targets
+
+    def __len__(self):
+        return len(self.inputs)
+
+    def __getitem__(self, i):
+        x, t = self.batch(torch.as_tensor([i]))
+        return x[0], t[0]
+
+    def batch(self, index):
+        """Inputs and targets of the rows at ``index`` (a CPU ``LongTensor``)."""
+        x = self.inputs.take(index)
+        return x, (x if self.targets is None else self.targets.take(index))
+
+    def rows(self, start, stop):
+        """Inputs of rows ``start:stop``."""
+        return self.inputs.slice(start, stop)
+
+    def batch_rows(self, start, stop):
+        """Inputs and targets of rows ``start:stop``."""
+        x = self.inputs.slice(start, stop)
+        return x, (x if self.targets is None else self.targets.slice(start, stop))
+
+    def subset(self, index):
+        """A dataset holding only the rows at ``index``."""
+        targets = None if self.targets is None else self.targets.subset(index)
+        return ArrayDataset(self.inputs.subset(index), self.device, targets)
+
+    @classmethod
+    def from_tensor(cls, inputs):
+        """A dataset over a tensor already on its device (no copy)."""
+        rows = _Rows.__new__(_Rows)
+        rows.device, rows.dense, rows.sparse = inputs.device, inputs, None
+        return cls(rows, inputs.device)
+
+
+class Batches:
+    """Mini-batches ``(input, target)`` of an :class:`ArrayDataset`.
+
+    Parameters
+    ----------
+    dataset : ArrayDataset
+    batch_size : int
+    shuffle : bool, default=False
+        Visit the rows in a fresh random order every pass.
+    generator : torch.Generator or None, default=None
+        Source of the shuffling and of the input noise.
+    input_noise : callable or None, default=None
+        ``input_noise(x, generator)`` corrupts each batch's input; the
+        target stays clean.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None, input_noise=None):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+        self.input_noise = input_noise
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        n, size = len(self.dataset), self.batch_size
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        for start in range(0, n, size):
+            if order is None:
+                x, target = self.dataset.batch_rows(start, start + size)
+            else:
+                x, target = self.dataset.batch(order[start : start + size])
+            if self.input_noise is not None:
+                x = self.input_noise(x, self.generator)
+            yield x, target
+
+
+def split(dataset, fraction, generator):
+    """Shuffle and split ``dataset`` into training and validation parts."""
+    n = len(dataset)
+    n_valid = int(math.ceil(fraction * n))
+    if n_valid < 1 or n - n_valid < 1:
+        raise ValueError(
+            f"early_stopping=True with validation_fraction={fraction} leaves "
+            f"{n - n_valid} training and {n_valid} validation sample(s) out of {n}; "
+            "both need at least one. Pass more samples or set early_stopping=False."
+        )
+    order = torch.randperm(n, generator=generator)
+    return dataset.subset(order[n_valid:]), dataset.subset(order[:n_valid])
+
+
+def map_batches(fn, X, *, batch_size, device):
+    """Apply ``fn`` to float32 tensor batches of ``X`` without gradients.
+
+    Returns the concatenated results as a numpy array.
+    """
+    n = X.shape[0]
+    out = []
+    with torch.inference_mode():
+        for start in range(0, n, batch_size):
+            part = X[start : start + batch_size]
+            part = part.toarray() if sp.issparse(part) else np.asarray(part, dtype=np.float32)
+            xb = torch.as_tensor(part, dtype=torch.float32).to(device)
+            out.append(fn(xb).cpu())
+    return torch.cat(out).numpy()
+
+
+def column_moments(X, chunk_rows=4096):
+    """Per-feature mean and variance of X in float64, read a block of rows at a time.
+
+    Memory stays at a few blocks whatever the size of X (no float64 copy of
+    the whole input).
+    """
+    if sp.issparse(X):
+        # Sparse sums never densify, whatever the width.
+        from sklearn.utils.sparsefuncs import mean_variance_axis
+
+        mean, variance = mean_variance_axis(sp.csr_matrix(X, dtype=np.float64), axis=0)
+        return np.asarray(mean), np.asarray(variance)
+    n, d = X.shape
+    total = np.zeros(d)
+    total_sq = np.zeros(d)
+    for start in range(0, n, chunk_rows):
+        block = np.asarray(X[start : start + chunk_rows], dtype=np.float64)
+        total += block.sum(axis=0)
+        total_sq += np.square(block).sum(axis=0)
+    mean = total / n
+    return mean, np.maximum(total_sq / n - np.square(mean), 0.0)

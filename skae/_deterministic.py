@@ -1,0 +1,49 @@
+"""What every deterministic autoencoder adds to the base: a choice of network,
+the contractive penalty and greedy layer-wise pretraining."""
+
+from ._base import BaseAutoencoder
+from ._pretraining import greedy_pretrain
+from .nn import ConvAutoencoder, MLPAutoencoder, ReconstructionObjective
+
+
+class DeterministicAutoencoder(BaseAutoencoder):
+    """Base of the deterministic autoencoders.
+
+    Subclasses take ``likelihood`` (or its deprecated spelling ``loss``),
+    ``contractive`` and ``pretrain``; ``score_samples`` is minus the
+    likelihood's point-estimate loss.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+    """
+
+    def _check_params(self, n_features):
+        super()._check_params(n_features)
+        if self._image_shape(n_features) is not None and self.pretrain == "greedy":
+            raise ValueError(
+                "pretrain='greedy' stacks fully connected layers and does not apply to "
+                "the convolutional network of image_shape; use pretrain=None."
+            )
+
+    def _network(self, n_features, **kwargs):
+        """The MLP autoencoder, or the convolutional one when ``image_shape`` is set."""
+        shape = self._image_shape(n_features)
+        if shape is None:
+            return MLPAutoencoder(n_features, self.n_components, self._hidden_sizes(),
+                                  self.activation, contractive=self.contractive, **kwargs)
+        return ConvAutoencoder(shape, self.n_components, self._hidden_sizes(),
+                               self.activation, contractive=self.contractive, **kwargs)
+
+    def _make_module(self, n_features):
+        return self._network(n_features)
+
+    def _make_objective(self, likelihood):
+        return ReconstructionObjective(likelihood)
+
+    def _setup(self, X):
+        super()._setup(X)
+        self.pretrain_loss_curves_ = []
+
+    def _pretrain(self, dataset):
+        if self.pretrain == "greedy":
+            self.pretrain_loss_curves_ = greedy_pretrain(self, dataset)

@@ -1,0 +1,130 @@
+"""The epoch loop: stopping rule, best weights, and training that fails cleanly.
+
+A run trains a :class:`~skae._net.TrainingNet` one epoch at a time, so that
+the stopping rule ends it without exceptions. After every complete epoch it
+keeps a copy of the training state (weights, optimiser, generator,
+history); when anything interrupts an epoch — the user's Ctrl-C, a
+divergence, an error — the net goes back to that copy, so it never holds a
+half-trained epoch.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from skorch.helper import predefined_split
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended.
+
+    Attributes
+    ----------
+    converged : bool
+        The stopping rule ended training.
+    interrupted : bool
+        A KeyboardInterrupt ended training after at least one complete
+        epoch; the net holds the last complete (or best) epoch's state.
+    epochs : int
+        Epochs completed in this run.
+    """
+
+    converged: bool = False
+    interrupted: bool = False
+    epochs: int = 0
+
+
+def _clone(obj):
+    if torch.is_tensor(obj):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone(v) for v in obj]
+    return obj
+
+
+def weights(net):
+    """A copy of the module's and the criterion's parameters and buffers."""
+    return {"module": _clone(net.module_.state_dict()),
+            "criterion": _clone(net.criterion_.state_dict())}
+
+
+def load_weights(net, state):
+    net.module_.load_state_dict(state["module"])
+    net.criterion_.load_state_dict(state["criterion"])
+
+
+def snapshot(net, generator):
+    """Everything a run changes, copied: weights, optimiser, generator, history length."""
+    return {**weights(net), "optimizer": _clone(net.optimizer_.state_dict()),
+            "generator": generator.get_state(), "epochs": len(net.history)}
+
+
+def restore(net, state, generator):
+    """Return ``net`` and ``generator`` to a :func:`snapshot`."""
+    load_weights(net, state)
+    net.optimizer_.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    del net.history[state["epochs"]:]
+
+
+def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None,
+               keep_best=False, allow_interrupt=True):
+    """Train ``net`` on ``dataset`` for up to ``max_epochs`` epochs.
+
+    Parameters
+    ----------
+    net : TrainingNet
+    dataset : ArrayDataset
+    max_epochs : int
+    generator : torch.Generator
+        Passed to the module's ``forward`` as ``generator`` (the net's
+        batches draw from the same one).
+    valid : ArrayDataset or None
+        Scored after every epoch (``valid_loss``); the stopping rule then
+        watches it instead of the training loss.
+    stopping : NoImprovementStopping or None
+        Ends the run when it says so; None trains ``max_epochs`` epochs.
+    keep_best : bool
+        Leave the net with the weights of the epoch the rule found best.
+    allow_interrupt : bool
+        Turn a KeyboardInterrupt after a complete epoch into an outcome;
+        otherwise it propagates, like one before the first complete epoch.
+
+    Returns
+    -------
+    RunOutcome
+    """
+    net.train_split = None if valid is None else predefined_split(valid)
+    monitor = "train_loss" if valid is None else "valid_loss"
+    last = snapshot(net, generator)
+    best = None
+    outcome = RunOutcome()
+    net.notify("on_train_begin", X=dataset, y=None)
+    try:
+        for _ in range(max_epochs):
+            net.fit_loop(dataset, epochs=1, generator=generator)
+            outcome.epochs += 1
+            improved = stopping is not None and stopping.update(net.history[-1, monitor])
+            if keep_best and improved:
+                best = weights(net)
+            last = snapshot(net, generator)
+            if stopping is not None and stopping.should_stop:
+                outcome.converged = True
+                break
+    except KeyboardInterrupt:
+        restore(net, last, generator)
+        if not allow_interrupt or outcome.epochs == 0:
+            raise
+        outcome.interrupted = True
+    except BaseException:
+        restore(net, last, generator)
+        raise
+    finally:
+        # The validation split must not stay referenced by the net.
+        net.train_split = None
+    net.notify("on_train_end", X=dataset, y=None)
+    if best is not None:
+        load_weights(net, best)
+    return outcome

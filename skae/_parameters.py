@@ -1,0 +1,97 @@
+"""Estimator parameters, each declared once: its name, default and constraints.
+
+An estimator lists the parameters it takes as a tuple of :class:`Param`;
+:func:`declare` then gives the class an ``__init__`` with exactly that
+signature, which only stores the values (as scikit-learn requires), and the
+``_parameter_constraints`` that ``fit`` validates them against. Shared
+parameters are declared here once instead of in every estimator.
+"""
+
+import inspect
+from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+
+from .nn.likelihoods import LIKELIHOODS
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor parameter.
+
+    ``positional`` parameters may be passed without their name (only
+    ``n_components``, as in scikit-learn's decompositions).
+    """
+
+    name: str
+    default: object
+    constraints: list = field(default_factory=list)
+    positional: bool = False
+
+    def with_default(self, default):
+        """The same parameter with another default."""
+        return replace(self, default=default)
+
+
+def n_components(default):
+    return Param("n_components", default, [Interval(Integral, 1, None, closed="left")],
+                 positional=True)
+
+
+HIDDEN_LAYER_SIZES = Param("hidden_layer_sizes", (100,), ["array-like"])
+IMAGE_SHAPE = Param("image_shape", None, ["array-like", None])
+ACTIVATION = Param("activation", "relu", [StrOptions({"identity", "logistic", "tanh", "relu"})])
+#: A name from :data:`skae.nn.LIKELIHOODS` or a :class:`skae.nn.Likelihood` subclass.
+LIKELIHOOD = Param("likelihood", "gaussian", [StrOptions(set(LIKELIHOODS)), callable])
+#: The former name of ``likelihood`` for the deterministic estimators.
+LOSS = Param("loss", "deprecated", [
+    StrOptions({"squared_error", "binary_crossentropy"}),
+    Hidden(StrOptions({"deprecated"})),
+])
+CONTRACTIVE = Param("contractive", 0.0, [Interval(Real, 0, None, closed="left")])
+PRETRAIN = Param("pretrain", None, [StrOptions({"greedy"}), None])
+
+#: How every estimator trains, named after MLPRegressor where it has a name.
+TRAINING = (
+    Param("solver", "adam", [StrOptions({"adam", "adamw", "sgd"})]),
+    Param("learning_rate_init", 1e-3, [Interval(Real, 0, None, closed="neither")]),
+    Param("weight_decay", 0.0, [Interval(Real, 0, None, closed="left")]),
+    Param("batch_size", "auto", [StrOptions({"auto"}), Interval(Integral, 1, None,
+                                                                closed="left")]),
+    Param("max_iter", 200, [Interval(Integral, 1, None, closed="left")]),
+    Param("shuffle", True, ["boolean"]),
+    Param("tol", 1e-4, [Interval(Real, 0, None, closed="left")]),
+    Param("early_stopping", False, ["boolean"]),
+    Param("validation_fraction", 0.1, [Interval(Real, 0, 1, closed="neither")]),
+    Param("n_iter_no_change", 10, [Interval(Integral, 1, None, closed="left")]),
+    Param("device", "cpu", [StrOptions({"auto", "cpu", "cuda"})]),
+    Param("random_state", None, ["random_state"]),
+    Param("verbose", 0, ["verbose"]),
+)
+
+
+def declare(cls, params):
+    """Give ``cls`` an ``__init__`` taking ``params`` and their constraints."""
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise TypeError(f"{cls.__name__} declares a parameter twice: {names}")
+    kinds = {True: inspect.Parameter.POSITIONAL_OR_KEYWORD,
+             False: inspect.Parameter.KEYWORD_ONLY}
+    signature = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(p.name, kinds[p.positional], default=p.default) for p in params]
+    )
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    __init__.__qualname__ = f"{cls.__name__}.__init__"
+    __init__.__doc__ = f"Store the parameters; see :class:`{cls.__name__}`."
+    cls.__init__ = __init__
+    cls._parameter_constraints = {p.name: list(p.constraints) for p in params}
+    return cls

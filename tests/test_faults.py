@@ -1,0 +1,171 @@
+"""Faults break nothing: interrupts, failed refits and divergence leave a consistent model."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.validation import check_is_fitted
+
+from skae import (
+    AutoencoderTransformer,
+    DenoisingAE,
+    SparseCoder,
+    TrainingDivergedError,
+    VAETransformer,
+)
+from skae._net import TrainingNet
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+FAST = {"hidden_layer_sizes": (16,), "max_iter": 6, "batch_size": 50, "random_state": 0}
+MAKERS = [AutoencoderTransformer, DenoisingAE, SparseCoder, VAETransformer]
+
+
+@pytest.fixture
+def X(digits):
+    return digits[0][:300]
+
+
+def _interrupt_at_step(monkeypatch, step):
+    """Make the ``step``-th training step (counted from 1) raise KeyboardInterrupt."""
+    original = TrainingNet.train_step
+    calls = {"n": 0}
+
+    def train_step(self, batch, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == step:
+            raise KeyboardInterrupt
+        return original(self, batch, **kwargs)
+
+    monkeypatch.setattr(TrainingNet, "train_step", train_step)
+
+
+def _consistent(model, X):
+    check_is_fitted(model)
+    assert model.n_iter_ == len(model.loss_curve_) == len(model.net_.history)
+    assert all(np.isfinite(model.loss_curve_))
+    assert np.isfinite(model.transform(X)).all()
+
+
+@pytest.mark.parametrize("make", MAKERS)
+@pytest.mark.parametrize("step", [3, 14, 23])
+def test_interrupted_fit_keeps_the_last_complete_epoch(make, step, X, monkeypatch):
+    # 300 rows in batches of 50: 6 steps an epoch.
+    reference = make(4, **{**FAST, "max_iter": (step - 1) // 6}).fit(X) if step > 6 else None
+    _interrupt_at_step(monkeypatch, step)
+    model = make(4, **FAST)
+    if step <= 6:
+        # Before a first complete epoch the estimator stays unfitted.
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X)
+        assert not hasattr(model, "net_") and not hasattr(model, "n_features_in_")
+        return
+    with pytest.warns(UserWarning, match="interrupted after"), pytest.raises(KeyboardInterrupt):
+        model.fit(X)
+    _consistent(model, X)
+    assert model.n_iter_ == reference.n_iter_
+    # The same weights as a run that stopped there by itself.
+    np.testing.assert_allclose(model.transform(X), reference.transform(X), rtol=1e-5, atol=1e-6)
+    monkeypatch.undo()
+    model.partial_fit(X)
+    assert model.n_iter_ == reference.n_iter_ + 1
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_interrupted_partial_fit_leaves_the_model_as_it_was(make, X, monkeypatch):
+    model = make(4, **FAST).fit(X)
+    before = model.transform(X)
+    curve = list(model.loss_curve_)
+    _interrupt_at_step(monkeypatch, 3)
+    with pytest.raises(KeyboardInterrupt):
+        model.partial_fit(X)
+    monkeypatch.undo()
+    _consistent(model, X)
+    assert model.loss_curve_ == curve
+    np.testing.assert_array_equal(model.transform(X), before)
+    # Training resumes exactly as if the interrupted call had not happened.
+    twin = make(4, **FAST).fit(X)
+    assert model.partial_fit(X).loss_curve_ == twin.partial_fit(X).loss_curve_
+
+
+def test_interrupted_pretraining_leaves_the_estimator_unfitted(X, monkeypatch):
+    _interrupt_at_step(monkeypatch, 8)
+    model = AutoencoderTransformer(4, pretrain="greedy", **{**FAST, "hidden_layer_sizes": (16, 8)})
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X)
+    assert not hasattr(model, "net_")
+
+
+def test_interrupt_stops_a_grid_search(X, monkeypatch):
+    _interrupt_at_step(monkeypatch, 9)
+    search = GridSearchCV(AutoencoderTransformer(**FAST), {"n_components": [2, 4]}, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(KeyboardInterrupt):
+            search.fit(X)
+    assert not hasattr(search, "cv_results_")
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_refit_that_fails_keeps_the_previous_model(make, X):
+    model = make(4, **FAST).fit(X)
+    before, n_iter = model.transform(X), model.n_iter_
+    # The early-stopping split needs more than one row.
+    with pytest.raises(ValueError, match="validation sample"):
+        model.set_params(early_stopping=True).fit(X[:1])
+    # A wider input with a setting that a check after validation refuses.
+    bad, message = (({"sparsity": "topk", "n_nonzero_coefs": 99}, "n_nonzero_coefs")
+                    if make is SparseCoder else ({"image_shape": (3, 3)}, "image_shape"))
+    with pytest.raises(ValueError, match=message):
+        model.set_params(early_stopping=False, **bad).fit(np.hstack([X, X]))
+    assert model.n_features_in_ == 64 and model.n_iter_ == n_iter
+    np.testing.assert_array_equal(model.transform(X), before)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_divergence_keeps_the_previous_model(make, X):
+    model = make(4, **FAST).fit(X)
+    before = model.transform(X)
+    with pytest.raises(TrainingDivergedError):
+        model.set_params(learning_rate_init=1e6, solver="sgd").fit(X * 1e3)
+    np.testing.assert_array_equal(model.set_params(learning_rate_init=1e-3).transform(X),
+                                  before)
+
+
+def test_a_loss_that_explodes_is_a_divergence(X):
+    with pytest.raises(TrainingDivergedError, match="loss reached"):
+        VAETransformer(4, learning_rate_init=10.0, **FAST).fit(X)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_pickle_holds_the_network_once(make, X):
+    model = make(4, **FAST).fit(X)
+    blob = pickle.dumps(model)
+    weights = sum(p.numel() * 4 for p in model.net_.module_.parameters())
+    # Weights, Adam's two moments and little else.
+    assert len(blob) < 3 * weights + 40_000
+    copy = pickle.loads(blob)
+    assert copy.net_.module is copy.net_.module_
+    np.testing.assert_array_equal(copy.transform(X), model.transform(X))
+
+
+def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(X, monkeypatch):
+    import torch
+
+    model = AutoencoderTransformer(4, **FAST).fit(X)
+    codes = model.transform(X)
+    # What a GPU-trained model records; this machine's torch has no CUDA.
+    model.device = "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        copy = pickle.loads(pickle.dumps(model))
+    assert copy.net_.device == "cpu"
+    np.testing.assert_array_equal(copy.transform(X), codes)
+
+
+@pytest.mark.parametrize("sizes", [((8, 4), (2,)), [[3]]])
+def test_nested_hidden_layer_sizes_are_refused(sizes, X):
+    with pytest.raises(ValueError, match="flat sequence"):
+        AutoencoderTransformer(hidden_layer_sizes=sizes).fit(X)

@@ -1,0 +1,85 @@
+"""The training core: batches with targets, MLP's stopping rule, runs that fail cleanly."""
+
+import inspect
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neural_network import MLPRegressor
+
+from skae._data import ArrayDataset
+from skae._fitting import run_epochs
+from skae._net import build_net
+from skae._stopping import NoImprovementStopping
+from skae.nn import Gaussian, ReconstructionObjective, build, make_mlp
+
+
+class _Regressor(torch.nn.Module):
+    """A module whose output is compared with a target other than its input."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = make_mlp([3, 16, 2], "tanh")
+
+    def forward(self, x, generator=None):
+        return {"recon": self.net(x)}
+
+
+def _net(module, generator, **kwargs):
+    return build_net(module, ReconstructionObjective(Gaussian(2)), solver="adam",
+                     learning_rate=1e-2, weight_decay=0.0, batch_size=32, shuffle=True,
+                     generator=generator, device="cpu", verbose=0, **kwargs)
+
+
+def test_the_core_trains_a_model_whose_target_is_not_its_input():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3)).astype(np.float32)
+    Y = np.stack([np.sin(X[:, 0]), X[:, 1] * X[:, 2]], axis=1).astype(np.float32)
+    generator = torch.Generator().manual_seed(0)
+    net = _net(build(_Regressor, generator), generator)
+    outcome = run_epochs(net, ArrayDataset(X, targets=Y), max_epochs=60, generator=generator)
+    assert outcome.epochs == 60
+    with torch.no_grad():
+        pred = net.module_(torch.from_numpy(X))["recon"].numpy()
+    # Far better than predicting the mean of Y: the loss compared with Y, not X.
+    assert np.mean((pred - Y) ** 2) < 0.2 * np.mean((Y - Y.mean(0)) ** 2)
+
+
+def test_batches_carry_the_input_as_target_by_default():
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    net = _net(build(_Regressor, torch.Generator()), torch.Generator())
+    for x, target in net.get_iterator(ArrayDataset(X), training=True):
+        assert torch.equal(x, target)
+
+
+@pytest.mark.parametrize("losses, tol, patience", [
+    ([5.0, 4.0, 4.5, 4.2, 4.1, 3.0, 3.5, 3.4, 3.3, 3.2, 3.1], 0.0, 3),
+    ([1.0, 0.99995, 0.9999, 0.99985, 0.9998, 0.99975], 1e-4, 2),
+    ([3.0] * 8, 1e-4, 1),
+    ([9.0, 8.0, 7.0, 6.0, 5.0], 0.5, 1),
+])
+def test_stopping_rule_is_mlpregressors_to_the_epoch(losses, tol, patience):
+    # MLPRegressor's own bookkeeping, fed the scripted losses, as its
+    # training loop runs it after every epoch.
+    mlp = MLPRegressor(tol=tol, n_iter_no_change=patience, early_stopping=False)
+    mlp.loss_curve_, mlp.best_loss_, mlp._no_improvement_count = [], np.inf, 0
+    update = mlp._update_no_improvement_count
+    # (early_stopping, X, y[, sample_weight]): the data go unused without
+    # early stopping, and the arity varies across scikit-learn versions.
+    unused = [None] * (len(inspect.signature(update).parameters) - 1)
+    mlp_epochs = len(losses)
+    for epoch, loss in enumerate(losses, start=1):
+        mlp.loss_curve_.append(loss)
+        update(False, *unused)
+        if mlp._no_improvement_count > mlp.n_iter_no_change:
+            mlp_epochs = epoch
+            break
+    rule = NoImprovementStopping(tol, patience)
+    ours = len(losses)
+    for epoch, loss in enumerate(losses, start=1):
+        rule.update(loss)
+        if rule.should_stop:
+            ours = epoch
+            break
+    assert ours == mlp_epochs
+    assert rule.best_ == mlp.best_loss_
