@@ -41,7 +41,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skae import AutoencoderTransformer, VAETransformer, datasets
-from skae._vae import ACTIVITY_THRESHOLD
+from skae import VAETransformer as _VAE
 
 os.environ.setdefault("SKAE_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -113,7 +113,7 @@ def main():
                          "error": float(np.mean(np.sum((X_test - recon) ** 2, axis=1))),
                          "elbo": (float(model.score(X_test))
                                   if isinstance(model, VAETransformer) else None),
-                         "active": (int((model.latent_activity_ > ACTIVITY_THRESHOLD).sum())
+                         "active": (int((model.latent_activity_ > _VAE.activity_threshold).sum())
                                     if isinstance(model, VAETransformer) else None),
                          "parameters": int(n_parameters(model)),
                          "epochs": getattr(model, "n_iter_", None), "fit_s": seconds})

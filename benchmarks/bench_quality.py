@@ -29,7 +29,7 @@ from sklearn.decomposition import DictionaryLearning, KernelPCA
 from sklearn.model_selection import train_test_split
 
 from skae import datasets
-from skae._comparison import default_models, evaluate
+from skae.comparison import default_models, evaluate
 
 os.environ.setdefault("SKAE_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
 

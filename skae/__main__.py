@@ -2,7 +2,7 @@
 
 import argparse
 
-from ._comparison import compare, format_table
+from .comparison import compare, format_table
 
 
 def main(argv=None):

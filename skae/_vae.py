@@ -15,12 +15,6 @@ from ._random import seed_from
 from .exceptions import PosteriorCollapseWarning
 from .nn import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
 
-#: A latent dimension is active when its posterior mean varies across the
-#: data with a variance above this (Burda et al., 2015); the prior's
-#: variance is 1, so an active dimension moves by a tenth of the prior's
-#: spread or more.
-ACTIVITY_THRESHOLD = 0.01
-
 #: Rows of the training data used to measure latent activity: enough for a
 #: variance estimate, few enough to cost a fraction of one epoch.
 _ACTIVITY_ROWS = 10_000
@@ -210,6 +204,12 @@ class VAETransformer(BaseAutoencoder):
         *params.TRAINING,
     )
 
+    #: A latent dimension is active when its posterior mean varies across the
+    #: data with a variance above this (Burda et al., 2015); the prior's
+    #: variance is 1, so an active dimension moves by a tenth of the prior's
+    #: spread or more.
+    activity_threshold = 0.01
+
     # Every row is decoded n_eval_samples times: smaller batches than the
     # base's keep that within a few tens of megabytes.
     _inference_batch_size = 512
@@ -246,13 +246,13 @@ class VAETransformer(BaseAutoencoder):
     def _inspect(self, X, *, converged):
         codes = self._map(self._encode, X[:_ACTIVITY_ROWS], "codes")
         self.latent_activity_ = np.var(codes, axis=0, dtype=np.float64)
-        if converged and not (self.latent_activity_ > ACTIVITY_THRESHOLD).any():
+        if converged and not (self.latent_activity_ > self.activity_threshold).any():
             warmup = (f"a longer KL warm-up than kl_warmup={self.kl_warmup}" if self.kl_warmup
                       else "a KL warm-up (e.g. kl_warmup=10)")
             warnings.warn(
                 f"No latent dimension of this {type(self).__name__} is active: the "
                 "posterior means vary across the training data with variance at most "
-                f"{self.latent_activity_.max():.2g} (active: > {ACTIVITY_THRESHOLD}), so "
+                f"{self.latent_activity_.max():.2g} (active: > {self.activity_threshold}), so "
                 "the posterior collapsed to the prior and the codes carry no information "
                 f"about X. Train with {warmup}, a smaller beta, a larger n_iter_no_change "
                 "if early stopping ended training early, or a likelihood that fits the "

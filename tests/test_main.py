@@ -5,7 +5,7 @@ from sklearn.decomposition import PCA
 
 from skae import AutoencoderTransformer
 from skae.__main__ import main
-from skae._comparison import compare, evaluate, format_table
+from skae.comparison import compare, evaluate, format_table
 
 
 def test_compare_measures_every_model():
@@ -55,7 +55,7 @@ def test_evaluate_label_metrics_match_a_recomputation(digits):
 
 
 def test_main_prints_the_table(capsys, monkeypatch):
-    import skae._comparison as comparison
+    import skae.comparison as comparison
 
     fast = {"PCA": PCA(2)}
     monkeypatch.setattr(comparison, "default_models", lambda n, r: fast)
@@ -68,7 +68,7 @@ def test_main_prints_the_table(capsys, monkeypatch):
 
 
 def test_main_writes_plots(tmp_path, capsys, monkeypatch):
-    import skae._comparison as comparison
+    import skae.comparison as comparison
     from skae import VAETransformer
 
     fast = {"PCA": PCA(3),

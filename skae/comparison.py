@@ -1,4 +1,8 @@
-"""The comparison behind ``python -m skae``: autoencoders beside sklearn's reducers."""
+"""The comparison behind ``python -m skae``: skae's autoencoders beside scikit-learn's reducers.
+
+Public so that the main job's table, and the benchmarks that extend it to
+other data sets, can be reproduced with the same models and measures.
+"""
 
 import time
 import warnings
