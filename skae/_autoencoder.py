@@ -77,8 +77,9 @@ class AutoencoderTransformer(DeterministicAutoencoder):
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
-        Number of epochs without improvement that end training.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Training ends once more than this many epochs in a row fail to improve
+        the loss by ``tol``, as in MLPRegressor.
+    device : {"cpu", "cuda", "cuda:N", "auto"}, default="cpu"
         Where the network runs; ``"auto"`` picks CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the validation split.

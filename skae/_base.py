@@ -13,21 +13,24 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from ._data import ArrayDataset, check_float32_range, column_moments, map_batches, split
+from ._data import ArrayDataset, check_float32_range, column_moments, split
 from ._fitting import run_epochs
+from ._inference import InferenceMixin
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import build_net, resolve_device
 from ._parameters import declare
 from ._persistence import NetState
 from ._random import TorchRNG, seed_from
 from ._stopping import NoImprovementStopping
+from .exceptions import TrainingDivergedError
 from .nn.init import build
 
 
 class BaseAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Shared fitting, validation and transformation code of skae's estimators.
 
@@ -48,11 +51,6 @@ class BaseAutoencoder(
     """
 
     _parameters = ()
-
-    # Rows that transform, inverse_transform and score_samples push through
-    # the network at once: large enough to amortise Python overhead, small
-    # enough to keep sparse input from being densified whole.
-    _inference_batch_size = 4096
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -80,6 +78,14 @@ class BaseAutoencoder(
         self._hidden_sizes()
         resolve_device(self.device)
 
+    def _divergence_hint(self):
+        """A parameter-specific cause to add to a divergence's message, or None (hook)."""
+        return None
+
+    def _valid_batch_size(self, n_features, batch_size):
+        """Rows per validation batch (hook)."""
+        return batch_size
+
     def _input_noise(self):
         """``noise(x, generator)`` applied to training inputs, or None (hook)."""
         return None
@@ -100,12 +106,6 @@ class BaseAutoencoder(
         ``converged`` is True only when ``fit``'s stopping rule ended
         training.
         """
-
-    def _encode(self, module, x):
-        return module.encode(x)
-
-    def _decode(self, module, z):
-        return self.net_.criterion_.likelihood.link(module.decode(z))
 
     # ------------------------------------------------------------ parameters
     def _hidden_sizes(self):
@@ -162,6 +162,7 @@ class BaseAutoencoder(
             learning_rate=self.learning_rate_init,
             weight_decay=self.weight_decay,
             batch_size=batch_size,
+            valid_batch_size=self._valid_batch_size(n_features, batch_size),
             shuffle=self.shuffle,
             generator=self._rng.generator,
             device=resolve_device(self.device) if device is None else device,
@@ -204,9 +205,12 @@ class BaseAutoencoder(
         saved = self.__dict__.copy()
         try:
             outcome = train(X)
-        except BaseException:
+        except BaseException as error:
             self.__dict__.clear()
             self.__dict__.update(saved)
+            hint = self._divergence_hint() if isinstance(error, TrainingDivergedError) else None
+            if hint:
+                raise TrainingDivergedError(f"{error} {hint}") from error
             raise
         if outcome.interrupted:
             kept = "the best" if self.early_stopping else "the last complete"
@@ -295,108 +299,6 @@ class BaseAutoencoder(
             The estimator.
         """
         return self._transaction(self._partial_fit, X)
-
-    # -------------------------------------------------------------- inference
-    def _output_dtype(self, X):
-        return X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-
-    def _map(self, fn, X, what, batch_size=None):
-        module = self.net_.module_
-        module.eval()
-        self.net_.criterion_.eval()
-        out = map_batches(lambda xb: fn(module, xb), X,
-                          batch_size=batch_size or self._inference_batch_size,
-                          device=self.net_.device)
-        if not np.isfinite(out).all():
-            raise ValueError(
-                f"The network produced non-finite {what}. The input is far "
-                "outside the range seen in training, or the weights were "
-                "damaged; scale the data or refit."
-            )
-        return out
-
-    def transform(self, X):
-        """Encode X.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            The codes; float32 for float32 input, float64 otherwise.
-        """
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        codes = self._map(self._encode, X, "codes")
-        return codes.astype(self._output_dtype(X), copy=False)
-
-    def inverse_transform(self, X):
-        """Decode codes back to the input space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, as returned by :meth:`transform`.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-            The decoder's mean reconstruction.
-        """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__}."
-                f"inverse_transform is expecting n_components={self.n_components} "
-                "features as input."
-            )
-        check_float32_range(Z)
-        recon = self._map(self._decode, Z, "reconstructions")
-        return recon.astype(self._output_dtype(Z), copy=False)
-
-    def score_samples(self, X):
-        """Per-sample score: the negated training loss of each row.
-
-        Higher is better; a low score marks a row the model reconstructs
-        poorly, so ``-score_samples(X)`` serves as an anomaly score.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            See the estimator's documentation for the units.
-        """
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        objective = self.net_.criterion_
-        scores = self._map(
-            lambda module, xb: -objective.per_sample(module(xb), xb), X, "scores"
-        )
-        return scores.astype(np.float64)
-
-    def score(self, X, y=None):
-        """Mean of :meth:`score_samples` over X: higher is better.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-        """
-        return float(np.mean(self.score_samples(X)))
 
     # ---------------------------------------------------------------- pickle
     def __getstate__(self):

@@ -174,8 +174,8 @@ def split(dataset, fraction, generator):
     return dataset.subset(order[n_valid:]), dataset.subset(order[:n_valid])
 
 
-def map_batches(fn, X, *, batch_size, device):
-    """Apply ``fn`` to float32 tensor batches of ``X`` without gradients.
+def map_batches(fn, X, *, batch_size, device, dtype=torch.float32):
+    """Apply ``fn`` to tensor batches of ``X`` in ``dtype`` without gradients.
 
     Returns the concatenated results as a numpy array.
     """
@@ -184,8 +184,8 @@ def map_batches(fn, X, *, batch_size, device):
     with torch.inference_mode():
         for start in range(0, n, batch_size):
             part = X[start : start + batch_size]
-            part = part.toarray() if sp.issparse(part) else np.asarray(part, dtype=np.float32)
-            xb = torch.as_tensor(part, dtype=torch.float32).to(device)
+            part = part.toarray() if sp.issparse(part) else np.ascontiguousarray(part)
+            xb = torch.as_tensor(part).to(device, dtype)
             out.append(fn(xb).cpu())
     return torch.cat(out).numpy()
 

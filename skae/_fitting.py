@@ -34,14 +34,19 @@ class RunOutcome:
     epochs: int = 0
 
 
-def _clone(obj):
+def map_tensors(fn, obj):
+    """Apply ``fn`` to every tensor in nested dicts and lists (a state dict)."""
     if torch.is_tensor(obj):
-        return obj.detach().clone()
+        return fn(obj)
     if isinstance(obj, dict):
-        return {k: _clone(v) for k, v in obj.items()}
+        return {k: map_tensors(fn, v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_clone(v) for v in obj]
+        return [map_tensors(fn, v) for v in obj]
     return obj
+
+
+def _clone(obj):
+    return map_tensors(lambda t: t.detach().clone(), obj)
 
 
 def weights(net):

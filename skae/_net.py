@@ -8,6 +8,7 @@ loop and the stopping rule live in :mod:`skae._fitting`.
 """
 
 import math
+import re
 
 import torch
 from skorch import NeuralNet
@@ -30,13 +31,26 @@ OPTIMIZERS = {
 
 
 def resolve_device(device):
-    """Turn the ``device`` parameter into a device torch accepts."""
+    """Turn the ``device`` parameter into a device torch accepts.
+
+    ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when available).
+    """
+    if not re.fullmatch(r"cpu|auto|cuda(:\d+)?", device):
+        raise ValueError(
+            f"device must be 'cpu', 'cuda', 'cuda:N' (N a GPU's index) or 'auto', "
+            f"got {device!r}."
+        )
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} was requested but CUDA is not available on this "
             "machine; use device='cpu' or device='auto'."
+        )
+    if device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} names GPU {device[5:]}, but this machine has "
+            f"{torch.cuda.device_count()}; use an index below that."
         )
     return device
 
@@ -132,7 +146,8 @@ class LinearWarmup(Callback):
 
 
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
-              shuffle, generator, device, verbose, input_noise=None, callbacks=()):
+              shuffle, generator, device, verbose, input_noise=None, callbacks=(),
+              valid_batch_size=None):
     """Make an initialised :class:`TrainingNet` around ``module`` and ``objective``.
 
     ``generator`` (a CPU :class:`torch.Generator`) shuffles the batches and
@@ -161,6 +176,7 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
         iterator_train__generator=generator,
         iterator_train__input_noise=input_noise,
         iterator_valid=Batches,
+        iterator_valid__batch_size=valid_batch_size or batch_size,
         train_split=None,
         callbacks=callbacks,
         device=device,

@@ -65,7 +65,8 @@ TRAINING = (
     Param("early_stopping", False, ["boolean"]),
     Param("validation_fraction", 0.1, [Interval(Real, 0, 1, closed="neither")]),
     Param("n_iter_no_change", 10, [Interval(Integral, 1, None, closed="left")]),
-    Param("device", "cpu", [StrOptions({"auto", "cpu", "cuda"})]),
+    # "cuda:N" too: resolve_device checks the spelling at fit.
+    Param("device", "cpu", [str]),
     Param("random_state", None, ["random_state"]),
     Param("verbose", 0, ["verbose"]),
 )

@@ -4,17 +4,12 @@ import warnings
 
 import torch
 
+from ._fitting import map_tensors
 from ._net import resolve_device, restore_history
 
 
 def _to_cpu(obj):
-    if torch.is_tensor(obj):
-        return obj.detach().cpu()
-    if isinstance(obj, dict):
-        return {k: _to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_to_cpu(v) for v in obj]
-    return obj
+    return map_tensors(lambda t: t.detach().cpu(), obj)
 
 
 class NetState:

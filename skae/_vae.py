@@ -10,10 +10,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _parameters as params
 from ._base import BaseAutoencoder
+from ._inference import INFERENCE_BUDGET
 from ._net import LinearWarmup
 from ._random import seed_from
 from .exceptions import PosteriorCollapseWarning
 from .nn import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
+from .nn.vae_bounds import elbo
 
 #: Rows of the training data used to measure latent activity: enough for a
 #: variance estimate, few enough to cost a fraction of one epoch.
@@ -97,8 +99,9 @@ class VAETransformer(BaseAutoencoder):
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     n_iter_no_change : int, default=10
-        Number of epochs without improvement that end training.
-    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Training ends once more than this many epochs in a row fail to improve
+        the loss by ``tol``, as in MLPRegressor.
+    device : {"cpu", "cuda", "cuda:N", "auto"}, default="cpu"
         Where the network runs; ``"auto"`` picks CUDA when available.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the validation split and
@@ -243,6 +246,24 @@ class VAETransformer(BaseAutoencoder):
         seed = torch.randint(0, np.iinfo(np.int32).max, (1,), generator=self._rng.generator)
         self.net_.module_.eval_seed.fill_(int(seed))
 
+    def _divergence_hint(self):
+        if isinstance(self.decoder_variance, Real) and self.decoder_variance < 1e-3:
+            return (
+                f"decoder_variance={self.decoder_variance} is very small: the Gaussian "
+                "likelihood scales squared errors by its inverse, so the loss and its "
+                "gradients are huge. Use a larger value (of the order of the data's "
+                "noise variance) or decoder_variance='learned'."
+            )
+        return None
+
+    def _score_rows(self, module, criterion, x):
+        return elbo(module, criterion.likelihood, x)
+
+    def _valid_batch_size(self, n_features, batch_size):
+        # Validation decodes every draw of every row at once.
+        per_row = 4 * 3 * n_features * self.n_eval_samples
+        return int(min(batch_size, max(1, INFERENCE_BUDGET // per_row)))
+
     def _inspect(self, X, *, converged):
         codes = self._map(self._encode, X[:_ACTIVITY_ROWS], "codes")
         self.latent_activity_ = np.var(codes, axis=0, dtype=np.float64)
@@ -337,10 +358,9 @@ class VAETransformer(BaseAutoencoder):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         X = self._validate_input(X, reset=False)
         seed = seed_from(self.random_state if random_state is None else random_state)
-        likelihood = self.net_.criterion_.likelihood
         bound = self._map(
-            lambda module, xb: importance_weighted_bound(module, likelihood, xb,
-                                                         int(n_samples), seed),
+            lambda module, criterion, xb: importance_weighted_bound(
+                module, criterion.likelihood, xb, int(n_samples), seed),
             X, "importance-weighted bounds",
         )
         return bound.astype(np.float64)

@@ -169,3 +169,47 @@ def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(X, monkeypatch):
 def test_nested_hidden_layer_sizes_are_refused(sizes, X):
     with pytest.raises(ValueError, match="flat sequence"):
         AutoencoderTransformer(hidden_layer_sizes=sizes).fit(X)
+
+
+def test_cuda_with_an_index_is_a_valid_setting(X):
+    import torch
+
+    model = AutoencoderTransformer(4, device="cuda:0", **FAST)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            model.fit(X)
+    with pytest.raises(ValueError, match="'cuda:N'"):
+        AutoencoderTransformer(device="gpu", **FAST).fit(X)
+
+
+def test_tiny_decoder_variance_is_named_when_training_diverges(X):
+    vae = VAETransformer(4, decoder_variance=1e-6, learning_rate_init=1e3, solver="sgd",
+                         **FAST)
+    with pytest.raises(TrainingDivergedError, match="decoder_variance=1e-06 is very small"):
+        vae.fit(X)
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_inference_batches_follow_the_width(make, monkeypatch):
+    import skae._inference as inference
+
+    model = make(2, hidden_layer_sizes=(4,))
+    wide = model._rows_per_batch(200_000)
+    assert 1 <= wide < 100
+    assert wide * model._row_bytes(200_000) <= inference.INFERENCE_BUDGET
+    assert model._rows_per_batch(10) == model._inference_batch_size
+
+
+def test_vae_scores_chunk_their_draws(digits):
+    import torch
+
+    from skae.nn.vae_bounds import elbo
+
+    vae = VAETransformer(3, n_eval_samples=40, **FAST).fit(digits[0][:200])
+    module, criterion = vae._inference_parts(torch.float64)
+    x = torch.tensor(digits[0][:7])
+    with torch.no_grad():
+        whole = criterion.per_sample(module(x), x)
+        chunked = elbo(module, criterion.likelihood, x, chunk_values=64 * 7 * 3)
+    torch.testing.assert_close(-chunked, whole)
+    np.testing.assert_allclose(vae.score_samples(digits[0][:7]), chunked.numpy())

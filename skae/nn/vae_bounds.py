@@ -5,6 +5,8 @@ import math
 
 import torch
 
+from .functional import gaussian_kl
+
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -70,3 +72,24 @@ def importance_weighted_bound(module, likelihood, x, n_draws, seed, *, chunk_siz
         log_qz = -0.5 * (eps64.pow(2) + logvar64.unsqueeze(1) + _LOG_2PI).sum(dim=2)
         parts.append(torch.logsumexp(log_px_z + log_pz - log_qz, dim=1))
     return torch.logsumexp(torch.stack(parts, dim=1), dim=1) - math.log(n_draws)
+
+
+def elbo(module, likelihood, x, *, chunk_values=1 << 22):
+    """ELBO of each row in nats, from the module's evaluation-mode draws, in float64.
+
+    The same value as the objective's ``per_sample`` on the module's
+    evaluation output, but decoding a chunk of draws at a time, so that
+    memory stays near ``chunk_values`` decoded values whatever the number
+    of draws.
+    """
+    mu, logvar = module.encode_stats(x)
+    eps = module.eval_noise(x).to(mu.device, mu.dtype)
+    n_draws = eps.shape[1]
+    chunk = max(1, chunk_values // max(1, x.shape[0] * x.shape[1]))
+    x64 = x.double().unsqueeze(1)
+    total = torch.zeros(x.shape[0], dtype=torch.float64, device=x.device)
+    for start in range(0, n_draws, chunk):
+        z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps[:, start:start + chunk]
+        raw = module.decode(z).double()
+        total += likelihood.log_prob(raw, x64.expand_as(raw)).sum(dim=1)
+    return total / n_draws - gaussian_kl(mu.double(), logvar.double())

@@ -1,0 +1,194 @@
+"""Training on a GPU: skae against a hand-written CUDA loop and against the CPU.
+
+Every estimator is also fitted, used and pickled with ``device="cuda"``;
+the pickles are written beside the results so that loading them on a
+machine without a GPU can be checked (``--check-pickles FOLDER`` does that
+and compares the outputs with those recorded on the GPU).
+
+The throughput comparison trains the same module (``skae.nn.MLPAutoencoder``,
+784-256-32-256-784, ReLU, Adam with fused kernels) on the same rows with the
+same batch size: once through ``AutoencoderTransformer.fit`` and once in a
+plain loop with the data already on the GPU, as a careful hand-written loop
+would hold it. Rows are MNIST's when ``SKAE_DATA`` is set, otherwise a
+synthetic low-rank matrix of the same shape. Ratios are measured in one
+process; a ratio above 1 means skae is faster.
+
+Run: ``python benchmarks/bench_gpu.py [--epochs 5] [--out DIR]``
+"""
+
+import argparse
+import json
+import pickle
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from skae import AutoencoderTransformer, DenoisingAE, SparseCoder, VAETransformer
+from skae.nn import MLPAutoencoder, build
+
+
+def _rows(n_rows):
+    try:
+        from skae.datasets import load_mnist
+
+        return load_mnist("train")[0][:n_rows], "MNIST train"
+    except (OSError, ValueError):
+        rng = np.random.default_rng(0)
+        basis = rng.normal(size=(32, 784)).astype(np.float32)
+        codes = rng.normal(size=(n_rows, 32)).astype(np.float32)
+        noise = 0.1 * rng.normal(size=(n_rows, 784)).astype(np.float32)
+        return codes @ basis / 8 + noise, "synthetic rank-32"
+
+
+def _sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def hand_written(X, *, epochs, batch_size, device, seed=0):
+    """The loop a user would write: data on the device, one randperm per epoch."""
+    generator = torch.Generator().manual_seed(seed)
+    module = build(lambda: MLPAutoencoder(X.shape[1], 32, [256]), generator).to(device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3, fused=True)
+    data = torch.tensor(X, device=device)
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(data), device=device)
+        for i in range(0, len(data), batch_size):
+            xb = data[order[i : i + batch_size]]
+            optimizer.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.mse_loss(module(xb)["recon"], xb, reduction="sum")
+            (loss / len(xb)).backward()
+            optimizer.step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def through_skae(X, *, epochs, batch_size, device):
+    model = AutoencoderTransformer(32, hidden_layer_sizes=(256,), batch_size=batch_size,
+                                   max_iter=epochs, tol=0.0, n_iter_no_change=epochs,
+                                   device=device, random_state=0)
+    _sync(device)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X)
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def throughput(X, epochs, batch_sizes, devices):
+    rows = []
+    for device in devices:
+        # The CPU is far slower; one epoch measures its rate.
+        epochs = epochs if device.startswith("cuda") else 1
+        for batch_size in batch_sizes:
+            # One short run of each first, so that kernel selection and
+            # allocator warm-up stay out of the timings.
+            hand_written(X[:4096], epochs=1, batch_size=batch_size, device=device)
+            through_skae(X[:4096], epochs=1, batch_size=batch_size, device=device)
+            hand = hand_written(X, epochs=epochs, batch_size=batch_size, device=device)
+            ours = through_skae(X, epochs=epochs, batch_size=batch_size, device=device)
+            rows.append({"device": device, "batch_size": batch_size,
+                         "hand_rows_per_s": epochs * len(X) / hand,
+                         "skae_rows_per_s": epochs * len(X) / ours,
+                         "skae_over_hand": hand / ours})
+            print(rows[-1], flush=True)
+    return rows
+
+
+SMOKE = {
+    "AutoencoderTransformer": lambda device: AutoencoderTransformer(
+        8, max_iter=3, device=f"{device}:0" if device == "cuda" else device,
+        random_state=0),
+    "AutoencoderTransformer_conv": lambda device: AutoencoderTransformer(
+        8, image_shape=(28, 28), hidden_layer_sizes=(8, 16), max_iter=2, device=device,
+        random_state=0),
+    "DenoisingAE": lambda device: DenoisingAE(
+        8, noise="salt_pepper", pretrain="greedy", max_iter=2, device=device, random_state=0),
+    "SparseCoder": lambda device: SparseCoder(
+        50, sparsity="topk", encoder_steps=2, refit_codes=True, max_iter=2, device=device,
+        random_state=0),
+    "VAETransformer": lambda device: VAETransformer(
+        8, likelihood="bernoulli", kl_warmup=2, max_iter=3, early_stopping=True,
+        device=device, random_state=0),
+}
+
+
+def smoke(X, out, device):
+    """Fit, use and pickle every estimator on ``device``; record the outputs."""
+    X = np.clip(X[:2000], 0, 1)
+    report = {}
+    for name, make in SMOKE.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = make(device).fit(X)
+            model.partial_fit(X)
+        outputs = {"codes": model.transform(X[:100]),
+                   "recon": model.inverse_transform(model.transform(X[:100])),
+                   "scores": model.score_samples(X[:100])}
+        report[name] = {"device": str(model.net_.device), "n_iter": model.n_iter_,
+                        "finite": bool(all(np.isfinite(v).all() for v in outputs.values()))}
+        (out / f"{name}.pkl").write_bytes(pickle.dumps(model))
+        np.savez(out / f"{name}.npz", X=X[:100], **outputs)
+        print(name, report[name], flush=True)
+    return report
+
+
+def check_pickles(folder):
+    """Load the GPU pickles here and compare their outputs with the recorded ones."""
+    worst = {}
+    for path in sorted(Path(folder).glob("*.pkl")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = pickle.loads(path.read_bytes())
+        recorded = np.load(path.with_suffix(".npz"))
+        X = recorded["X"]
+        got = {"codes": model.transform(X),
+               "recon": model.inverse_transform(model.transform(X)),
+               "scores": model.score_samples(X)}
+        worst[path.stem] = {
+            "device_here": str(model.net_.device),
+            "warned": [str(w.message)[:80] for w in caught],
+            "max_rel_diff": max(float(np.max(np.abs(got[k] - recorded[k]))
+                                      / (np.max(np.abs(recorded[k])) + 1e-12)) for k in got),
+        }
+        print(path.stem, worst[path.stem])
+    return worst
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=60000)
+    parser.add_argument("--out", default="benchmarks/results/gpu")
+    parser.add_argument("--check-pickles", metavar="FOLDER")
+    args = parser.parse_args()
+    if args.check_pickles:
+        check_pickles(args.check_pickles)
+        return
+    if not torch.cuda.is_available():
+        raise SystemExit("bench_gpu.py needs a CUDA device.")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    X, source = _rows(args.rows)
+    result = {
+        "machine": {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__,
+                    "python": platform.python_version(),
+                    "cpu_threads": torch.get_num_threads()},
+        "data": f"{source}, {X.shape[0]} x {X.shape[1]} float32",
+        "epochs": args.epochs,
+        "smoke": smoke(X, out, "cuda"),
+        "throughput": throughput(X, args.epochs, [200, 4096], ["cuda", "cpu"]),
+    }
+    (out / "gpu.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result["throughput"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
