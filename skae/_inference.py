@@ -1,0 +1,154 @@
+"""Inference: transform, inverse_transform and scores, in memory-bounded batches."""
+
+import copy
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._data import check_float32_range, map_batches
+
+#: Memory, in bytes, that one inference batch may take: sparse or wide input
+#: is densified a batch at a time, so this bounds the memory of transform and
+#: scoring whatever the number of rows.
+INFERENCE_BUDGET = 64 * 2**20
+
+
+class InferenceMixin:
+    """transform, inverse_transform, score_samples and score of a fitted network.
+
+    Batches hold at most :data:`INFERENCE_BUDGET` bytes (see
+    :meth:`_row_bytes`); float64 input is computed in float64.
+    """
+
+    #: Most rows in one inference batch: enough to amortise Python overhead.
+    _inference_batch_size = 4096
+
+    def _output_dtype(self, X):
+        return X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+
+    def _row_bytes(self, n_features):
+        """Bytes one row takes in an inference batch (hook): a few float64 copies
+        of the row and of the widest layer."""
+        hidden = np.asarray(self.hidden_layer_sizes, dtype=np.int64).ravel()
+        return 8 * 4 * (n_features + int(hidden.max(initial=0)) + self.n_components)
+
+    def _rows_per_batch(self, n_features):
+        """Rows per inference batch: as many as :data:`INFERENCE_BUDGET` holds."""
+        rows = INFERENCE_BUDGET // max(1, self._row_bytes(n_features))
+        return int(min(max(rows, 1), self._inference_batch_size))
+
+    def _inference_parts(self, dtype):
+        """The module and criterion in evaluation mode, computing in ``dtype``.
+
+        float64 input is computed in float64, on a copy of the network: a
+        row's result then does not depend on the other rows of its batch
+        (float32 matrix products round differently for different batch
+        sizes), as scikit-learn's conventions require.
+        """
+        module, criterion = self.net_.module_, self.net_.criterion_
+        if dtype == torch.float64:
+            module, criterion = copy.deepcopy(module).double(), copy.deepcopy(criterion).double()
+        return module.eval(), criterion.eval()
+
+    def _encode(self, module, criterion, x):
+        return module.encode(x)
+
+    def _decode(self, module, criterion, z):
+        return criterion.likelihood.link(module.decode(z))
+
+    def _score_rows(self, module, criterion, x):
+        return -criterion.per_sample(module(x), x)
+
+    def _map(self, fn, X, what):
+        dtype = torch.float64 if X.dtype == np.float64 else torch.float32
+        module, criterion = self._inference_parts(dtype)
+        out = map_batches(lambda xb: fn(module, criterion, xb), X,
+                          batch_size=self._rows_per_batch(X.shape[1]),
+                          device=self.net_.device, dtype=dtype)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"The network produced non-finite {what}. The input is far "
+                "outside the range seen in training, or the weights were "
+                "damaged; scale the data or refit."
+            )
+        return out
+
+    def transform(self, X):
+        """Encode X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The codes; float32 for float32 input, float64 otherwise.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        codes = self._map(self._encode, X, "codes")
+        return codes.astype(self._output_dtype(X), copy=False)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The decoder's mean reconstruction.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {type(self).__name__}."
+                f"inverse_transform is expecting n_components={self.n_components} "
+                "features as input."
+            )
+        check_float32_range(Z)
+        recon = self._map(self._decode, Z, "reconstructions")
+        return recon.astype(self._output_dtype(Z), copy=False)
+
+    def score_samples(self, X):
+        """Per-sample score: the negated training loss of each row.
+
+        Higher is better; a low score marks a row the model reconstructs
+        poorly, so ``-score_samples(X)`` serves as an anomaly score.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            See the estimator's documentation for the units.
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self._map(self._score_rows, X, "scores").astype(np.float64)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over X: higher is better.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
