@@ -47,7 +47,7 @@ class _Rows:
     def take(self, index):
         if self.dense is not None:
             return self.dense[index.to(self.device)]
-        return torch.from_numpy(self.sparse[index.numpy()].toarray()).to(self.device)
+        return torch.from_numpy(self.sparse[index.cpu().numpy()].toarray()).to(self.device)
 
     def slice(self, start, stop):
         if self.dense is not None:
@@ -60,7 +60,7 @@ class _Rows:
         if self.dense is not None:
             part.dense, part.sparse = self.take(index), None
         else:
-            part.dense, part.sparse = None, self.sparse[index.numpy()]
+            part.dense, part.sparse = None, self.sparse[index.cpu().numpy()]
         return part
 
 
@@ -149,7 +149,14 @@ class Batches:
 
     def __iter__(self):
         n, size = len(self.dataset), self.batch_size
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        order = None
+        if self.shuffle:
+            # Drawn on the CPU, so that a seed gives the same order on every
+            # device, then moved to the data's device once per epoch rather
+            # than once per batch.
+            order = torch.randperm(n, generator=self.generator)
+            if self.dataset.inputs.dense is not None:
+                order = order.to(self.dataset.device)
         for start in range(0, n, size):
             if order is None:
                 x, target = self.dataset.batch_rows(start, start + size)

@@ -59,10 +59,11 @@ class TrainingNet(NeuralNet):
     """A skorch net whose loss compares the module's output with a batch's target.
 
     A batch is ``(input, target)`` (see :class:`~skae._data.Batches`); the
-    criterion is called as ``criterion(output, target)``. A batch loss that is
-    not finite, or that rises :data:`EXPLOSION_FACTOR` times the first
-    batch's scale above it, raises :class:`~skae.exceptions.TrainingDivergedError`
-    before the optimiser steps.
+    criterion is called as ``criterion(output, target)``. A loss that is not
+    finite, or that rises :data:`EXPLOSION_FACTOR` times the first loss's
+    scale above it, raises :class:`~skae.exceptions.TrainingDivergedError`:
+    on the CPU before the optimiser steps on that batch, on a GPU at the end
+    of the epoch (see :meth:`run_single_epoch`).
 
     The per-batch path is trimmed so that the net trains as fast as a
     hand-written loop: modes are switched only when they change, callbacks
@@ -72,27 +73,70 @@ class TrainingNet(NeuralNet):
 
     reference_loss_ = None
 
+    @property
+    def _check_each_batch(self):
+        return str(self.device) == "cpu"
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = self.criterion_(y_pred, y_true)
-        # .item() is cheaper than torch.isfinite on small tensors and skorch
-        # reads the value anyway.
-        value = loss.item()
+        return self.criterion_(y_pred, y_true)
+
+    def check_loss(self, value):
+        """Raise :class:`~skae.exceptions.TrainingDivergedError` for a diverged loss."""
+        if self.reference_loss_ is None and math.isfinite(value):
+            self.reference_loss_ = value
+        reference = self.reference_loss_
+        if math.isfinite(value) and (
+            reference is None
+            or value <= reference + EXPLOSION_FACTOR * max(abs(reference), 1.0)
+        ):
+            return
+        start = "nan" if reference is None else f"{reference:.4g}"
+        raise TrainingDivergedError(
+            f"Training diverged: the loss reached {value:.4g} (it started at {start}) "
+            f"after {max(len(self.history) - 1, 0)} completed epoch(s). Try a smaller "
+            "learning_rate_init, or scale the input (for example with StandardScaler "
+            "or MinMaxScaler)."
+        )
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator``, recording the mean loss per row.
+
+        The losses are summed on the device and read once per epoch, so that
+        a GPU is not made to wait for the host after every batch. On the CPU,
+        where reading a loss costs nothing, every training batch's loss is
+        checked before the optimiser steps; on a GPU the epoch's mean is, and
+        a diverged epoch is undone by the caller (:func:`skae._fitting.run_epochs`).
+        """
+        if iterator is None:
+            return
+        total, rows, batches = None, 0, 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            n = len(batch[0])
+            weighted = step["loss"].detach() * n
+            total = weighted if total is None else total + weighted
+            rows, batches = rows + n, batches + 1
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        mean = total.item() / rows
         if training:
-            if self.reference_loss_ is None and math.isfinite(value):
-                self.reference_loss_ = value
-            reference = self.reference_loss_
-            if not math.isfinite(value) or (
-                reference is not None
-                and value > reference + EXPLOSION_FACTOR * max(abs(reference), 1.0)
-            ):
-                raise TrainingDivergedError(
-                    f"Training diverged: the loss reached {value:.4g} (it started "
-                    f"at {reference if reference is not None else float('nan'):.4g}) "
-                    f"after {max(len(self.history) - 1, 0)} completed epoch(s). Try a "
-                    "smaller learning_rate_init, or scale the input (for example with "
-                    "StandardScaler or MinMaxScaler)."
-                )
-        return loss
+            self.check_loss(mean)
+        self.history.record(prefix + "_loss", mean)
+        self.history.record(prefix + "_batch_count", batches)
+
+    def train_step(self, batch, **fit_params):
+        self.optimizer_.zero_grad(set_to_none=True)
+        step = self.train_step_single(batch, **fit_params)
+        if self._check_each_batch:
+            self.check_loss(step["loss"].item())
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self.optimizer_.step()
+        return step
 
     def train_step_single(self, batch, **fit_params):
         if not self.module_.training:
@@ -103,18 +147,6 @@ class TrainingNet(NeuralNet):
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
-
-    def train_step(self, batch, **fit_params):
-        self.optimizer_.zero_grad(set_to_none=True)
-        step = self.train_step_single(batch, **fit_params)
-        self.notify(
-            "on_grad_computed",
-            named_parameters=TeeGenerator(self.get_all_learnable_params()),
-            batch=batch,
-            training=True,
-        )
-        self.optimizer_.step()
-        return step
 
     def notify(self, method_name, **cb_kwargs):
         # Skipping callbacks that do not override an event saves several
