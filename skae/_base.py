@@ -179,7 +179,7 @@ class BaseAutoencoder(
         self.net_ = self._build(n_features, self._batch_size, self._rng.generator)
         likelihood = self.net_.criterion_.likelihood
         check_values(self, likelihood, X)
-        mean, variance = column_moments(X)
+        mean, variance = column_moments(X, variance=likelihood.uses_data_variance)
         likelihood.start(mean, variance)
         self.net_.module_.set_output_bias(
             likelihood.inverse_link(torch.from_numpy(mean.astype(np.float32))))

@@ -197,24 +197,27 @@ def map_batches(fn, X, *, batch_size, device, dtype=torch.float32):
     return torch.cat(out).numpy()
 
 
-def column_moments(X, chunk_rows=4096):
-    """Per-feature mean and variance of X in float64, read a block of rows at a time.
+def column_moments(X, *, variance=True, chunk_rows=4096):
+    """Per-feature mean (and variance) of X in float64, a block of rows at a time.
 
     Memory stays at a few blocks whatever the size of X (no float64 copy of
-    the whole input).
+    the whole input). Without ``variance`` the second array is None.
     """
     if sp.issparse(X):
         # Sparse sums never densify, whatever the width.
         from sklearn.utils.sparsefuncs import mean_variance_axis
 
-        mean, variance = mean_variance_axis(sp.csr_matrix(X, dtype=np.float64), axis=0)
-        return np.asarray(mean), np.asarray(variance)
+        mean, var = mean_variance_axis(sp.csr_matrix(X, dtype=np.float64), axis=0)
+        return np.asarray(mean), (np.asarray(var) if variance else None)
     n, d = X.shape
     total = np.zeros(d)
-    total_sq = np.zeros(d)
+    total_sq = np.zeros(d) if variance else None
     for start in range(0, n, chunk_rows):
-        block = np.asarray(X[start : start + chunk_rows], dtype=np.float64)
-        total += block.sum(axis=0)
-        total_sq += np.square(block).sum(axis=0)
+        block = X[start : start + chunk_rows]
+        total += block.sum(axis=0, dtype=np.float64)
+        if variance:
+            total_sq += np.square(block, dtype=np.float64).sum(axis=0)
     mean = total / n
+    if not variance:
+        return mean, None
     return mean, np.maximum(total_sq / n - np.square(mean), 0.0)

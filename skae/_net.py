@@ -90,9 +90,9 @@ class TrainingNet(NeuralNet):
             or value <= reference + EXPLOSION_FACTOR * max(abs(reference), 1.0)
         ):
             return
-        start = "nan" if reference is None else f"{reference:.4g}"
+        start = "" if reference is None else f" (it started at {reference:.4g})"
         raise TrainingDivergedError(
-            f"Training diverged: the loss reached {value:.4g} (it started at {start}) "
+            f"Training diverged: the loss reached {value:.4g}{start} "
             f"after {max(len(self.history) - 1, 0)} completed epoch(s). Try a smaller "
             "learning_rate_init, or scale the input (for example with StandardScaler "
             "or MinMaxScaler)."

@@ -55,6 +55,9 @@ class Likelihood(nn.Module):
     #: The name the estimators' ``likelihood`` parameter uses.
     name = None
 
+    #: Whether :meth:`start` reads the data's variance (it costs a pass).
+    uses_data_variance = False
+
     def __init__(self, n_features):
         super().__init__()
         self.n_features = int(n_features)
@@ -92,7 +95,10 @@ class Likelihood(nn.Module):
         return None
 
     def start(self, mean, variance):
-        """Set learned parameters from the data's per-feature mean and variance."""
+        """Set learned parameters from the data's per-feature mean and variance.
+
+        ``variance`` is None unless :attr:`uses_data_variance` is True.
+        """
 
     def after_reset(self):
         """Re-initialise learned parameters deterministically (see :func:`skae.nn.build`)."""
@@ -126,6 +132,7 @@ class Gaussian(Likelihood):
     def __init__(self, n_features, variance=1.0):
         super().__init__(n_features)
         self.variance = variance
+        self.uses_data_variance = variance == "learned"
         if variance == "learned":
             self.logvar = nn.Parameter(torch.zeros(self.n_features))
 
