@@ -17,6 +17,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # Copies MathJax into _static and points mathjax_path there, so that the
+    # mathematics renders without a network connection.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -43,6 +46,9 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib",),
+    # The timing summary pages load jQuery and DataTables from CDNs; each
+    # example's page still states its own running time.
+    "write_computation_times": False,
 }
 
 html_theme = "alabaster"
