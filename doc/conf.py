@@ -17,11 +17,15 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # Copies MathJax into _static and points mathjax_path there, so that the
+    # mathematics renders without a network connection.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
 autosummary_generate = True
+templates_path = ["_templates"]
 # Document what skae defines or overrides; torch's and scikit-learn's own
 # base-class methods are documented by those projects.
 autodoc_default_options = {
@@ -31,6 +35,8 @@ autodoc_default_options = {
 }
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+# "fit()" rather than "AutoencoderTransformer.fit()" in each page's contents.
+toc_object_entries_show_parents = "hide"
 
 # The gallery runs every example at build time; examples read the real data
 # sets from SKAE_DATA when they are there and fall back to digits otherwise.
@@ -43,9 +49,25 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib",),
+    # The timing summary pages load jQuery and DataTables from CDNs; each
+    # example's page still states its own running time.
+    "write_computation_times": False,
 }
 
-html_theme = "alabaster"
-html_static_path = []
-exclude_patterns = ["_build"]
+html_theme = "pydata_sphinx_theme"
+html_title = f"skae {version}"
+html_theme_options = {
+    # Every page lists its own sections in the right-hand column.
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+}
+# Pages without subpages get no (empty) section navigation on the left.
+html_sidebars = {"index": [], "install": [], "user_guide": []}
+# The reST behind a page is of no use to a reader (the examples offer their
+# Python code for download); without it, pages with no sections of their own
+# give the right-hand column to the text.
+html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
+exclude_patterns = ["_build", "_templates"]
 os.environ.setdefault("MPLBACKEND", "Agg")
