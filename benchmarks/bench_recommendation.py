@@ -302,7 +302,7 @@ SKAE_MODELS = [
     # estimator's defaults otherwise (one hidden layer of 100 ReLUs, Adam at 1e-3,
     # batches of 200, up to 200 epochs).
     ("DenoisingAE (masking 0.5, BCE, 32)", lambda random_state: DenoisingAE(
-        n_components=32, noise="masking", noise_level=0.5, loss="binary_crossentropy",
+        n_components=32, noise="masking", noise_level=0.5, likelihood="bernoulli",
         random_state=random_state)),
 ]
 
