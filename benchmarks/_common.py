@@ -111,6 +111,7 @@ def machine():
         "cores": os.cpu_count(),
         "threads": torch.get_num_threads(),
         "blas_threads": max(blas, default=None),
+        "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "torch": torch.__version__,
@@ -139,7 +140,8 @@ def markdown(title, body, meta, note=None):
         "",
         f"- date: {meta['date']}",
         f"- machine: {m['machine']}, {m['cores']} cores, {m['threads']} torch thread(s), "
-        f"{m['blas_threads']} BLAS thread(s)" + (f"; {note}" if note else ""),
+        f"{m['blas_threads']} BLAS thread(s)" + (f", GPU {m['gpu']}" if m.get("gpu") else "")
+        + (f"; {note}" if note else ""),
         f"- software: python {m['python']}, numpy {m['numpy']}, torch {m['torch']}, "
         f"scikit-learn {m['scikit-learn']}, skorch {m['skorch']}, skae {m['skae']}{commit}",
         f"- command: `{meta['command']}`",

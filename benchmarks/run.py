@@ -3,6 +3,8 @@
 Each benchmark is a script of its own in this folder (see README.md); this
 runner starts them one after the other, in separate processes so that one
 benchmark's threads and memory do not colour the next one's timings.
+``bench_gpu.py``, which needs a CUDA device, is not among them: run it on
+its own.
 
 ``--quick`` runs each in its quick mode (about a quarter of an hour in all
 on 2 busy cores, half of it the training-speed repeats) and writes
