@@ -25,48 +25,23 @@ epochs). Training sets are capped at 5,000 rows.
 Run: ``python benchmarks/bench_conv.py [--quick] [--out benchmarks/results]``
 """
 
-import argparse
-import json
-import os
-import time
-import warnings
-from pathlib import Path
-
-import numpy as np
-import sklearn
-import torch
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 
-from skae import AutoencoderTransformer, VAETransformer, datasets
-from skae import VAETransformer as _VAE
+from _common import argument_parser, load, results_stem, squared_error, timed_fit, write_results
+from skae import AutoencoderTransformer, VAETransformer
 
-os.environ.setdefault("SKAE_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+IMAGE_SHAPES = {"digits": (8, 8), "MNIST": (28, 28), "Frey Face": (28, 20), "USPS": (16, 16)}
 
 
 def image_sets(max_train, max_test, quick):
     """Yield (name, image shape, X_train, X_test) for every available data set."""
-    X = load_digits().data / 16.0
-    yield ("digits", (8, 8), *train_test_split(X, test_size=0.25, random_state=0))
-    if quick:
-        return
-    loaders = [
-        ("MNIST", (28, 28), lambda: (datasets.load_mnist("train")[0],
-                                     datasets.load_mnist("test")[0])),
-        ("Frey Face", (28, 20), lambda: train_test_split(datasets.load_frey_face(),
-                                                         test_size=0.25, random_state=0)),
-        ("USPS", (16, 16), lambda: (datasets.load_usps("train")[0],
-                                    datasets.load_usps("test")[0])),
-    ]
-    for name, shape, load in loaders:
-        try:
-            X_train, X_test = load()
-        except (FileNotFoundError, ImportError) as exc:
-            print(f"skipping {name}: {exc}")
-            continue
-        yield name, shape, X_train[:max_train], X_test[:max_test]
+    for name, shape in IMAGE_SHAPES.items():
+        if quick and name != "digits":
+            return
+        data = load(name)
+        if data is not None:
+            X_train, X_test = data[:2]
+            yield name, shape, X_train[:max_train], X_test[:max_test]
 
 
 def models(shape, max_iter):
@@ -92,43 +67,20 @@ def n_parameters(model):
     return model.components_.size + model.mean_.size
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="digits only, few epochs: a smoke run, not a result")
-    parser.add_argument("--max-iter", type=int, default=None)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
-    args = parser.parse_args()
-    max_iter = args.max_iter or (10 if args.quick else 200)
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    rows = []
-    for name, shape, X_train, X_test in image_sets(5000, 5000, args.quick):
-        for label, model in models(shape, max_iter).items():
-            start = time.perf_counter()
-            model.fit(X_train)
-            seconds = time.perf_counter() - start
-            recon = model.inverse_transform(model.transform(X_test))
-            rows.append({"data": name, "model": label, "n_train": len(X_train),
-                         "n_test": len(X_test),
-                         "error": float(np.mean(np.sum((X_test - recon) ** 2, axis=1))),
-                         "elbo": (float(model.score(X_test))
-                                  if isinstance(model, VAETransformer) else None),
-                         "active": (int((model.latent_activity_ > _VAE.activity_threshold).sum())
-                                    if isinstance(model, VAETransformer) else None),
-                         "parameters": int(n_parameters(model)),
-                         "epochs": getattr(model, "n_iter_", None), "fit_s": seconds})
-            r = rows[-1]
-            print(f"{name:10s} {label:30s} error {r['error']:8.3f}  "
-                  f"params {r['parameters']:8d}  fit {seconds:6.1f} s", flush=True)
-    command = "python benchmarks/bench_conv.py" + (" --quick" if args.quick else "")
-    machine = {"cores": os.cpu_count(), "threads": torch.get_num_threads(),
-               "torch": torch.__version__, "scikit-learn": sklearn.__version__}
-    date = time.strftime("%Y-%m-%d")
-    lines = ["# Convolutional against fully connected autoencoders, 16 components", "",
-             f"{date}, {machine['cores']} cores ({machine['threads']} torch thread(s)), "
-             f"torch {machine['torch']}, scikit-learn {machine['scikit-learn']}. "
-             f"Command: `{command}`.", "",
-             "| data | model | train / test rows | held-out error | held-out ELBO (nats) "
+def measure(name, label, model, X_train, X_test):
+    model, seconds = timed_fit(model, X_train)
+    vae = isinstance(model, VAETransformer)
+    return {"data": name, "model": label, "n_train": len(X_train), "n_test": len(X_test),
+            "error": squared_error(X_test, model.inverse_transform(model.transform(X_test))),
+            "elbo": float(model.score(X_test)) if vae else None,
+            "active": (int((model.latent_activity_ > VAETransformer.activity_threshold).sum())
+                       if vae else None),
+            "parameters": int(n_parameters(model)),
+            "epochs": getattr(model, "n_iter_", None), "fit_s": seconds}
+
+
+def table(rows):
+    lines = ["| data | model | train / test rows | held-out error | held-out ELBO (nats) "
              "| active latents | parameters | epochs | fit (s) |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
@@ -138,14 +90,24 @@ def main():
         lines.append(f"| {r['data']} | {r['model']} | {r['n_train']} / {r['n_test']} | "
                      f"{r['error']:.3f} | {elbo} | {active} | {r['parameters']:,} | {epochs} | "
                      f"{r['fit_s']:.1f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "conv_quick" if args.quick else "conv"
-    (out / f"{stem}.md").write_text(text)
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"date": date, "machine": machine, "command": command, "rows": rows}, indent=2))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argument_parser(__doc__, quick="digits only, few epochs: a smoke run, not a result")
+    parser.add_argument("--max-iter", type=int, default=None)
+    args = parser.parse_args()
+    max_iter = args.max_iter or (10 if args.quick else 200)
+    rows = []
+    for name, shape, X_train, X_test in image_sets(5000, 5000, args.quick):
+        for label, model in models(shape, max_iter).items():
+            rows.append(measure(name, label, model, X_train, X_test))
+            r = rows[-1]
+            print(f"{name:10s} {label:30s} error {r['error']:8.3f}  "
+                  f"params {r['parameters']:8d}  fit {r['fit_s']:6.1f} s", flush=True)
+    write_results(results_stem("conv", args.quick, args.out), {"rows": rows},
+                  "Convolutional against fully connected autoencoders, 16 components",
+                  table(rows))
 
 
 if __name__ == "__main__":

@@ -18,34 +18,22 @@ example's split, the benchmark repeats the comparison on further splits
 (``random_state`` 1, 2, ...), with fresh noise, that played no part in that
 choice.
 
-Data: ``../shared/data/usps/usps.h5`` (HDF5, needs h5py); the benchmark
-skips with a message when it is absent.
+Data: ``usps/usps.h5`` in ``SKAE_DATA`` (default ``../shared/data`` beside
+the repository; HDF5, needs h5py); the benchmark skips with a message when
+it is absent.
 
 Run: ``python benchmarks/bench_denoising.py [--quick] [--splits 5] [--threads 1]``
 """
 
-import argparse
-import json
-import os
-import platform
 import sys
-import time
-import warnings
-from pathlib import Path
 
 import numpy as np
-import sklearn
-import torch
 from sklearn.decomposition import PCA, KernelPCA
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 
-from skae import DenoisingAE, datasets
+from _common import argument_parser, load, pin_threads, results_stem, timed_fit, write_results
+from skae import DenoisingAE
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "benchmarks" / "results"
 SIGMA = 0.25
 
 DAE_PARAMS = {
@@ -60,13 +48,11 @@ DAE_CLEAN_PARAMS = {**DAE_PARAMS, "noise_level": SIGMA}
 
 
 def load_usps():
-    try:
-        parts = [datasets.load_usps(subset, data_home=DATA) for subset in ("train", "test")]
-    except (ImportError, FileNotFoundError) as exc:
-        sys.exit(f"{exc} Skipping the USPS benchmark.")
-    X = np.vstack([X for X, _ in parts]).astype(np.float64)
-    y = np.concatenate([y for _, y in parts])
-    return X, y
+    usps = load("USPS")
+    if usps is None:
+        sys.exit("Skipping the USPS benchmark.")
+    X_train, X_test, y_train, y_test = usps
+    return np.vstack([X_train, X_test]).astype(np.float64), np.concatenate([y_train, y_test])
 
 
 def split(X, y, seed):
@@ -98,9 +84,7 @@ def run(X, y, seeds, quick):
         X_train, X_train_noisy, X_test, X_test_noisy = split(X, y, seed)
         row = {"split": seed, "noisy input": float(np.mean((X_test_noisy - X_test) ** 2))}
         for name, (make, data) in models(quick).items():
-            start = time.perf_counter()
-            model = make().fit(X_train if data == "clean" else X_train_noisy)
-            fit_time = time.perf_counter() - start
+            model, fit_time = timed_fit(make(), X_train if data == "clean" else X_train_noisy)
             denoised = model.inverse_transform(model.transform(X_test_noisy))
             row[name] = float(np.mean((denoised - X_test) ** 2))
             row[name + " fit (s)"] = fit_time
@@ -126,38 +110,18 @@ def table(rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="one split and 20 epochs: a smoke run, not a result")
+    parser = argument_parser(__doc__, quick="one split and 20 epochs: a smoke run, not a result",
+                             threads=1)
     parser.add_argument("--splits", type=int, default=5,
                         help="number of train/test splits (the first is the example's)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch and BLAS threads, the same for every model")
     args = parser.parse_args()
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    torch.set_num_threads(args.threads)
+    pin_threads(args.threads)
     X, y = load_usps()
-    seeds = [0] if args.quick else list(range(args.splits))
-    with threadpool_limits(args.threads):
-        rows = run(X, y, seeds, args.quick)
+    rows = run(X, y, [0] if args.quick else list(range(args.splits)), args.quick)
     beats = {n: all(r["DenoisingAE"] < r[n] for r in rows)
              for n in ("PCA (32)", "KernelPCA (rbf, 400)")}
     fit_times = {n: float(np.mean([r[n + " fit (s)"] for r in rows])) for n in NAMES[1:]}
-    command = "python benchmarks/bench_denoising.py " + " ".join(sys.argv[1:])
-    machine = {"machine": platform.machine(), "cores": os.cpu_count(),
-               "threads": args.threads, "torch": torch.__version__,
-               "scikit-learn": sklearn.__version__, "python": platform.python_version()}
-    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    report = "\n".join([
-        "# DenoisingAE against PCA and KernelPCA denoising (USPS)",
-        "",
-        f"- date: {date}",
-        f"- machine: {machine['machine']}, {machine['cores']} cores, "
-        f"{args.threads} torch/BLAS thread(s); shared with other jobs while running",
-        f"- torch {machine['torch']}, scikit-learn {machine['scikit-learn']}, "
-        f"python {machine['python']}",
-        f"- command: `{command.strip()}`",
-        "",
+    body = "\n".join([
         "scikit-learn's kernel PCA denoising example: 1,000 training and 100 test "
         f"images, Gaussian noise sigma = {SIGMA}, models fitted on the noisy training "
         "images; figures are the mean squared error per pixel between the denoised "
@@ -173,15 +137,12 @@ def main():
         + ("met" if all(beats.values()) else "NOT met")
         + f" (beats PCA on every split: {beats['PCA (32)']}, beats KernelPCA: "
         f"{beats['KernelPCA (rbf, 400)']}).",
-        "",
     ])
-    print(report)
-    stem = "denoising_quick" if args.quick else "denoising"
-    (RESULTS / f"{stem}.md").write_text(report)
-    (RESULTS / f"{stem}.json").write_text(json.dumps({
-        "date": date, "machine": machine, "command": command.strip(), "sigma": SIGMA,
-        "dae_params": DAE_PARAMS, "dae_clean_params": DAE_CLEAN_PARAMS,
-        "rows": rows, "target_met": beats}, indent=2, default=str))
+    write_results(
+        results_stem("denoising", args.quick, args.out),
+        {"sigma": SIGMA, "dae_params": DAE_PARAMS, "dae_clean_params": DAE_CLEAN_PARAMS,
+         "rows": rows, "target_met": beats},
+        "DenoisingAE against PCA and KernelPCA denoising (USPS)", body)
 
 
 if __name__ == "__main__":

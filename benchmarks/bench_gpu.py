@@ -9,21 +9,23 @@ The throughput comparison trains the same module (``skae.nn.MLPAutoencoder``,
 784-256-32-256-784, ReLU, Adam with fused kernels) on the same rows with the
 same batch size: once through ``AutoencoderTransformer.fit`` and once in a
 plain loop with the data already on the GPU, as a careful hand-written loop
-would hold it. Rows are MNIST's when ``SKAE_DATA`` is set, otherwise a
-synthetic low-rank matrix of the same shape. Ratios are measured in one
+would hold it. Rows are MNIST's when it is in ``SKAE_DATA`` (default
+``../shared/data`` beside the repository), otherwise a synthetic low-rank
+matrix of the same shape. Ratios are measured in one
 process; a ratio above 1 means skae is faster.
 
 Both timings cover everything from the call to the trained module: building
 the module, moving the data to the device, and, for skae, the input checks
-every scikit-learn estimator makes.
+every scikit-learn estimator makes; ``epoch_only`` compares the epochs alone
+(skorch's epoch timer against the hand-written loop's).
 
-Run: ``python benchmarks/bench_gpu.py [--epochs 20] [--out DIR]``
+Results: ``gpu.json`` and ``gpu.md`` in ``--out`` (default
+``benchmarks/results/gpu``), beside the pickles.
+
+Run: ``python benchmarks/bench_gpu.py [--epochs 20] [--rows 60000] [--out DIR]``
 """
 
-import argparse
-import json
 import pickle
-import platform
 import time
 import warnings
 from pathlib import Path
@@ -31,21 +33,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _common import RESULTS, argument_parser, load, write_results
 from skae import AutoencoderTransformer, DenoisingAE, SparseCoder, VAETransformer
 from skae.nn import MLPAutoencoder, build
 
 
 def _rows(n_rows):
-    try:
-        from skae.datasets import load_mnist
-
-        return load_mnist("train")[0][:n_rows], "MNIST train"
-    except (OSError, ValueError):
-        rng = np.random.default_rng(0)
-        basis = rng.normal(size=(32, 784)).astype(np.float32)
-        codes = rng.normal(size=(n_rows, 32)).astype(np.float32)
-        noise = 0.1 * rng.normal(size=(n_rows, 784)).astype(np.float32)
-        return codes @ basis / 8 + noise, "synthetic rank-32"
+    mnist = load("MNIST")
+    if mnist is not None:
+        return mnist[0][:n_rows], "MNIST train"
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(32, 784)).astype(np.float32)
+    codes = rng.normal(size=(n_rows, 32)).astype(np.float32)
+    noise = 0.1 * rng.normal(size=(n_rows, 784)).astype(np.float32)
+    return codes @ basis / 8 + noise, "synthetic rank-32"
 
 
 def _sync(device):
@@ -175,11 +176,28 @@ def check_pickles(folder):
     return worst
 
 
+def tables(result):
+    """Markdown of the throughput and smoke results."""
+    lines = [f"Data: {result['data']}.", "",
+             "| device | batch size | epochs | hand-written loop (rows/s) | skae (rows/s) "
+             "| skae / hand-written | epochs only |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['device']} | {r['batch_size']} | {r['epochs']} "
+              f"| {r['hand_rows_per_s']:,.0f} | {r['skae_rows_per_s']:,.0f} "
+              f"| {r['skae_over_hand']:.2f}x | {r['epoch_only_skae_over_hand']:.2f}x |"
+              for r in result["throughput"]]
+    lines += ["", "Every estimator fitted, used and pickled on the GPU:", "",
+              "| estimator | device | epochs | outputs finite |", "|---|---|---:|---|"]
+    lines += [f"| {name} | {r['device']} | {r['n_iter']} | {r['finite']} |"
+              for name, r in result["smoke"].items()]
+    return "\n".join(lines)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__, out=False)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--rows", type=int, default=60000)
-    parser.add_argument("--out", default="benchmarks/results/gpu")
+    parser.add_argument("--out", default=str(RESULTS / "gpu"),
+                        help="folder of the results and the pickles")
     parser.add_argument("--check-pickles", metavar="FOLDER")
     args = parser.parse_args()
     if args.check_pickles:
@@ -191,16 +209,12 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     X, source = _rows(args.rows)
     result = {
-        "machine": {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__,
-                    "python": platform.python_version(),
-                    "cpu_threads": torch.get_num_threads()},
         "data": f"{source}, {X.shape[0]} x {X.shape[1]} float32",
         "epochs": args.epochs,
         "smoke": smoke(X, out, "cuda"),
         "throughput": throughput(X, args.epochs, [200, 4096], ["cuda", "cpu"]),
     }
-    (out / "gpu.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result["throughput"], indent=1))
+    write_results(out / "gpu", result, "skae on a GPU", tables(result))
 
 
 if __name__ == "__main__":

@@ -8,45 +8,29 @@ of log(time) on log(rows) gives the growth exponent: 1 means linear.
 Run: ``python benchmarks/bench_scaling.py [--quick]``
 """
 
-import argparse
-import json
-import os
-import time
-import warnings
-from pathlib import Path
-
 import numpy as np
-import sklearn
-import torch
-from sklearn.exceptions import ConvergenceWarning
 
-from skae import AutoencoderTransformer, datasets
-
-os.environ.setdefault("SKAE_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+from _common import argument_parser, load, results_stem, timed_fit, write_results
+from skae import AutoencoderTransformer
 
 
 def fit_seconds(X, n_components, epochs):
     model = AutoencoderTransformer(n_components, hidden_layer_sizes=(256,), max_iter=epochs,
                                    batch_size=200, random_state=0)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X)
-    return time.perf_counter() - start
+    return timed_fit(model, X)[1]
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser = argument_parser(__doc__, quick="up to 10,000 rows and three code sizes")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args()
-    try:
-        X, _ = datasets.load_mnist("train")
-        source = "MNIST"
-    except FileNotFoundError:
+    mnist = load("MNIST")
+    if mnist is None:
         X = np.random.default_rng(0).random((60_000, 784), dtype=np.float32)
         source = "uniform random"
+    else:
+        X = mnist[0]
+        source = "MNIST"
     rows = [1_000, 5_000, 10_000] if args.quick else [1_000, 5_000, 10_000, 30_000, 60_000]
     sizes = [2, 32, 256] if args.quick else [2, 8, 32, 128, 256]
     fit_seconds(X[:1000], 32, 1)  # warm-up
@@ -55,27 +39,17 @@ def main():
                for k in sizes]
     exponent = float(np.polyfit(np.log([r["rows"] for r in by_rows]),
                                 np.log([r["seconds"] for r in by_rows]), 1)[0])
-    result = {"date": time.strftime("%Y-%m-%d"), "data": source, "epochs": args.epochs,
-              "machine": {"cores": os.cpu_count(), "threads": torch.get_num_threads(),
-                          "torch": torch.__version__, "scikit-learn": sklearn.__version__},
-              "command": "python benchmarks/bench_scaling.py" + (" --quick" if args.quick else ""),
-              "by_rows": by_rows, "by_n_components": by_size, "rows_exponent": exponent}
-    lines = [f"# Fit time scaling ({source}, 784-256-k, {args.epochs} epochs)", "",
-             f"{result['date']}, {os.cpu_count()} cores, torch {torch.__version__}. "
-             f"Command: `{result['command']}`.", "",
-             "| rows | fit (s) | s per 1,000 rows |", "|---:|---:|---:|"]
+    lines = ["| rows | fit (s) | s per 1,000 rows |", "|---:|---:|---:|"]
     lines += [f"| {r['rows']:,} | {r['seconds']:.2f} | {1000 * r['seconds'] / r['rows']:.3f} |"
               for r in by_rows]
     lines += ["", f"log-log slope of time against rows: {exponent:.2f} (1 = linear)", "",
               "| n_components (10,000 rows) | fit (s) |", "|---:|---:|"]
     lines += [f"| {r['n_components']} | {r['seconds']:.2f} |" for r in by_size]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "scaling_quick" if args.quick else "scaling"
-    (out / f"{stem}.json").write_text(json.dumps(result, indent=2))
-    (out / f"{stem}.md").write_text(text)
+    write_results(results_stem("scaling", args.quick, args.out),
+                  {"data": source, "epochs": args.epochs, "by_rows": by_rows,
+                   "by_n_components": by_size, "rows_exponent": exponent},
+                  f"Fit time scaling ({source}, 784-256-k, {args.epochs} epochs)",
+                  "\n".join(lines))
 
 
 if __name__ == "__main__":

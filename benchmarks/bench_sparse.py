@@ -28,38 +28,31 @@ All timings are taken in one process with the same number of threads for
 torch and BLAS (``--threads``); the transforms of all models are
 timed in turn, round after round.
 
-Data: ``../shared/data/mnist`` (IDX gzip) for the patches; without it only
-the digits are run, with a message.
+Data: MNIST in ``SKAE_DATA`` (default ``../shared/data`` beside the
+repository) for the patches; without it only the digits are run, with a
+message.
 
 Run: ``python benchmarks/bench_sparse.py [--quick] [--threads 1] [--repeats 15]``
 """
 
-import argparse
-import json
-import os
-import platform
 import statistics
-import sys
 import time
-import warnings
-from pathlib import Path
 
 import numpy as np
-import sklearn
-import torch
-from sklearn.datasets import load_digits
 from sklearn.decomposition import DictionaryLearning, MiniBatchDictionaryLearning
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.image import extract_patches_2d
-from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 
+from _common import (
+    argument_parser,
+    load,
+    pin_threads,
+    results_stem,
+    squared_error,
+    timed_fit,
+    write_results,
+)
 from skae import SparseCoder
-from skae.datasets import read_idx
 
-ROOT = Path(__file__).resolve().parents[1]
-MNIST = ROOT.parent / "shared" / "data" / "mnist"
-RESULTS = ROOT / "benchmarks" / "results"
 N_ATOMS = 100
 ALPHA = 0.1
 SPARSE_CODERS = {
@@ -71,27 +64,20 @@ SPARSE_CODERS = {
 LEARNERS = ("MiniBatchDictionaryLearning", "DictionaryLearning")
 
 
-
-def digits_data():
-    X = load_digits().data / 16
-    return train_test_split(X, test_size=0.25, random_state=0)
-
-
 def patches(images, per_image, seed):
     rng = np.random.RandomState(seed)
-    out = np.vstack([extract_patches_2d(img, (8, 8), max_patches=per_image, random_state=rng)
-                     for img in images]).reshape(-1, 64) / 255.0
+    out = np.vstack([extract_patches_2d(img.reshape(28, 28), (8, 8), max_patches=per_image,
+                                        random_state=rng)
+                     for img in images]).reshape(-1, 64).astype(np.float64)
     return out[out.sum(axis=1) > 0]
 
 
 def mnist_patch_data(n_images):
-    train = MNIST / "train-images-idx3-ubyte.gz"
-    test = MNIST / "t10k-images-idx3-ubyte.gz"
-    if not (train.exists() and test.exists()):
+    mnist = load("MNIST")
+    if mnist is None:
         return None
-    X_train = patches(read_idx(train)[:n_images], 10, 0)
-    X_test = patches(read_idx(test)[: n_images // 2], 10, 1)
-    return X_train, X_test
+    X_train, X_test = mnist[:2]
+    return patches(X_train[:n_images], 10, 0), patches(X_test[: n_images // 2], 10, 1)
 
 
 def sparse_coders(k, quick):
@@ -114,24 +100,18 @@ def dictionary_learners(quick):
     }
 
 
-def timed_fit(make, X):
-    start = time.perf_counter()
-    model = make().fit(X)
-    return model, time.perf_counter() - start
-
-
 def evaluate(name, X_train, X_test, ks, quick, repeats):
     rows = []
     mean = X_train.mean(axis=0)
     learners = {}
     for label, (make, max_rows) in dictionary_learners(quick).items():
         train = X_train[:max_rows] - mean
-        learners[label] = (*timed_fit(make, train), len(train))
+        learners[label] = (*timed_fit(make(), train), len(train))
     for k in ks:
         # label -> (model, whether it codes centred data, rows fitted on, fit seconds)
         fitted = {}
         for label, make in sparse_coders(k, quick).items():
-            model, fit_s = timed_fit(make, X_train)
+            model, fit_s = timed_fit(make(), X_train)
             fitted[label] = (model, False, len(X_train), fit_s)
         for label, (model, fit_s, n_fit) in learners.items():
             fitted[label] = (model.set_params(transform_n_nonzero_coefs=k), True, n_fit, fit_s)
@@ -150,7 +130,7 @@ def evaluate(name, X_train, X_test, ks, quick, repeats):
             rows.append({
                 "data": name, "k": k, "model": label, "n_fit": n_fit,
                 "n_test": len(X_test),
-                "error": float(np.mean(np.sum((X_test - recon) ** 2, axis=1))),
+                "error": squared_error(X_test, recon),
                 "zero_fraction": float(np.mean(codes[label] == 0)),
                 "fit_s": fit_time,
                 "transform_s": statistics.median(times[label][1:]),
@@ -205,41 +185,22 @@ def verdict(rows):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="few epochs and small data: a smoke run, not a result")
-    parser.add_argument("--threads", type=int, default=1)
+    parser = argument_parser(__doc__, quick="few epochs and small data: a smoke run, not a result",
+                             threads=1)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    torch.set_num_threads(args.threads)
+    pin_threads(args.threads)
     ks = [5] if args.quick else [5, 10, 20]
+    digits_train, digits_test = load("digits")[:2]
+    rows = evaluate("digits", digits_train, digits_test, ks, args.quick, args.repeats)
     notes = []
-    with threadpool_limits(args.threads):
-        rows = evaluate("digits", *digits_data(), ks, args.quick, args.repeats)
-        mnist = mnist_patch_data(300 if args.quick else 1000)
-        if mnist is None:
-            notes.append(f"MNIST not found in {MNIST}; the patch benchmark was skipped.")
-            print(notes[-1])
-        else:
-            rows += evaluate("MNIST 8x8 patches", *mnist, ks, args.quick, args.repeats)
-    command = ("python benchmarks/bench_sparse.py " + " ".join(sys.argv[1:])).strip()
-    machine = {"machine": platform.machine(), "cores": os.cpu_count(),
-               "threads": args.threads, "torch": torch.__version__,
-               "scikit-learn": sklearn.__version__, "python": platform.python_version()}
-    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    mnist = mnist_patch_data(300 if args.quick else 1000)
+    if mnist is None:
+        notes.append("MNIST not found; the patch benchmark was skipped.")
+    else:
+        rows += evaluate("MNIST 8x8 patches", *mnist, ks, args.quick, args.repeats)
     sizes = ", ".join(sorted({f"{r['data']}: {r['n_test']} rows" for r in rows}))
-    report = "\n".join([
-        "# SparseCoder against dictionary learning at matched sparsity",
-        "",
-        f"- date: {date}",
-        f"- machine: {machine['machine']}, {machine['cores']} cores, {args.threads} "
-        "torch/BLAS thread(s); transforms were timed round-robin in one process, so that "
-        "any load from other jobs falls on every model alike",
-        f"- torch {machine['torch']}, scikit-learn {machine['scikit-learn']}, "
-        f"python {machine['python']}",
-        f"- command: `{command}`",
-        "",
+    body = "\n".join([
         f"{N_ATOMS} atoms; every model's codes have exactly k non-zeros per sample "
         "(top-k for SparseCoder, OMP with transform_n_nonzero_coefs=k for the others). "
         "The first two SparseCoder rows are trained alike, from the same seed "
@@ -258,14 +219,13 @@ def main():
         "",
         verdict(rows),
         *["", *notes],
-        "",
     ])
-    print(report)
-    stem = "sparse_quick" if args.quick else "sparse"
-    (RESULTS / f"{stem}.md").write_text(report)
-    (RESULTS / f"{stem}.json").write_text(json.dumps(
-        {"date": date, "machine": machine, "command": command, "n_atoms": N_ATOMS,
-         "alpha": ALPHA, "rows": rows, "notes": notes}, indent=2))
+    write_results(
+        results_stem("sparse", args.quick, args.out),
+        {"n_atoms": N_ATOMS, "alpha": ALPHA, "rows": rows, "notes": notes},
+        "SparseCoder against dictionary learning at matched sparsity", body,
+        note="transforms were timed round-robin in one process, so that any load from "
+        "other jobs falls on every model alike")
 
 
 if __name__ == "__main__":

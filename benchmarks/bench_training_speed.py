@@ -13,23 +13,20 @@ Throughput is rows x epochs / wall-clock seconds of the whole ``fit`` (set-up
 included). Each contender runs ``--repeats`` times; the median is reported,
 with the ratios skae / baseline (higher is better for skae).
 
-Run: ``python benchmarks/bench_training_speed.py [--repeats 5] [--json PATH]``
+Run: ``python benchmarks/bench_training_speed.py [--repeats 5] [--json PATH]``;
+with ``--json``, the table is also written beside it, as markdown.
 """
 
-import argparse
-import json
-import os
-import platform
 import statistics
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
-from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
+from _common import argument_parser, digits, markdown, metadata, write_results
 from skae import AutoencoderTransformer
 from skae.losses import squared_error
 from skae.nn import MLPAutoencoder
@@ -109,12 +106,13 @@ CONTENDERS = {
 }
 
 
-def datasets():
-    digits = (load_digits().data / 16).astype(np.float32)
+def problems():
+    """The data sets, each with its network and training settings."""
+    pixels = digits()[0].astype(np.float32)
     wide = np.random.default_rng(0).random((20_000, 784), dtype=np.float32)
     return {
         "digits 1797x64, 64-100-8": (
-            digits, {"n_components": 8, "hidden": [100], "batch_size": 200, "epochs": 30}),
+            pixels, {"n_components": 8, "hidden": [100], "batch_size": 200, "epochs": 30}),
         "20000x784, 784-256-32": (
             wide, {"n_components": 32, "hidden": [256], "batch_size": 200, "epochs": 3}),
     }
@@ -122,7 +120,7 @@ def datasets():
 
 def run(repeats):
     results = []
-    for name, (X, cfg) in datasets().items():
+    for name, (X, cfg) in problems().items():
         times = {k: [] for k in CONTENDERS}
         fit_skae(X[:400], {**cfg, "epochs": 1})  # warm-up: thread pools, allocator
         for _ in range(repeats):
@@ -160,21 +158,19 @@ def table(results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__, out=False)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--json", help="also write the results to this file (and a .md beside)")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     results = run(args.repeats)
-    print(f"torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
-          f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}")
-    print(table(results))
+    title = "Training throughput (rows x epochs per second)"
+    body = f"Median of {args.repeats} interleaved fits of each contender.\n\n{table(results)}"
     if args.json:
-        machine = {"cores": os.cpu_count(), "torch": torch.__version__,
-                   "scikit-learn": sklearn.__version__, "threads": torch.get_num_threads()}
-        with open(args.json, "w") as f:
-            json.dump({"date": time.strftime("%Y-%m-%d"), "machine": machine,
-                       "repeats": args.repeats, "results": results}, f, indent=2)
+        write_results(Path(args.json).with_suffix(""), {"repeats": args.repeats,
+                                                        "results": results}, title, body)
+    else:
+        print(markdown(title, body, metadata()))
 
 
 if __name__ == "__main__":

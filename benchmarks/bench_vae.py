@@ -22,44 +22,43 @@ Parts (run one or several):
     a Gaussian VAE beside ``PCA.score`` and ``FactorAnalysis.score``, all
     mean log-likelihoods in nats per image.
 
-The data sets are read from ``../shared/data`` beside the repository; a
-part whose data is missing is skipped with a message. Results are merged
-into ``benchmarks/results/vae.json`` and rendered to ``vae.md``.
+The data sets are read from ``SKAE_DATA`` (default ``../shared/data``
+beside the repository); a part whose data is missing is skipped with a
+message. Results are merged into ``benchmarks/results/vae.json`` (with
+``--quick``, ``vae_quick.json``) and rendered to the ``.md`` file beside.
 
 Run: ``python benchmarks/bench_vae.py [mnist] [frey] [digits] [--quick]
 [--minutes 40] [--iw-samples 5000] [--n-test-iw 10000] [--iw-minutes 30]
 [--threads 1]``
 """
 
-import argparse
-import datetime
 import json
-import os
-import platform
-import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-import sklearn
-import torch
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA, FactorAnalysis
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
+from _common import (
+    argument_parser,
+    digits,
+    load,
+    markdown,
+    metadata,
+    pin_threads,
+    results_stem,
+    timed_fit,
+    write_results,
+)
 from skae import VAETransformer
-from skae.datasets import read_idx
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "benchmarks" / "results"
+PARTS = ("digits", "frey", "mnist")
+TITLE = "VAETransformer benchmark"
 
 
 def log(*args):
-    print(f"[{datetime.datetime.now(datetime.UTC):%H:%M:%S}]", *args, flush=True)
-
+    print(f"[{time.strftime('%H:%M:%S', time.gmtime())}]", *args, flush=True)
 
 
 def binarize(P, rng):
@@ -67,12 +66,10 @@ def binarize(P, rng):
 
 
 def run_mnist(args):
-    folder = DATA / "mnist"
-    if not folder.is_dir():
-        log(f"skipping mnist: {folder} not found")
+    mnist = load("MNIST")
+    if mnist is None:
         return None
-    train = read_idx(folder / "train-images-idx3-ubyte.gz").reshape(-1, 784) / np.float32(255)
-    test = read_idx(folder / "t10k-images-idx3-ubyte.gz").reshape(-1, 784) / np.float32(255)
+    train, test = mnist[:2]
     rng = np.random.default_rng(0)
     test_bin = binarize(test, np.random.default_rng(12345))
     minutes = 2.0 if args.quick else args.minutes
@@ -129,23 +126,15 @@ def run_mnist(args):
 
 
 def run_frey(args):
-    path = DATA / "frey_face" / "frey_rawface.mat"
-    if not path.is_file():
-        log(f"skipping frey: {path} not found")
+    frey = load("Frey Face", test_size=0.1)
+    if frey is None:
         return None
-    from scipy.io import loadmat
-
-    X = loadmat(path)["ff"].T.reshape(-1, 560).astype(np.float64) / 255
-    X_train, X_test = train_test_split(X, test_size=0.1, random_state=0)
+    X_train, X_test = (X.astype(np.float64) for X in frey[:2])
     params = {"n_components": 10, "hidden_layer_sizes": (200,), "likelihood": "gaussian",
               "batch_size": 100, "learning_rate_init": 1e-3,
               "max_iter": 50 if args.quick else 1000, "early_stopping": True,
               "n_iter_no_change": 30, "random_state": 0}
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        vae = VAETransformer(**params).fit(X_train)
-    seconds = time.perf_counter() - start
+    vae, seconds = timed_fit(VAETransformer(**params), X_train)
     res = {
         "n_train": len(X_train), "n_test": len(X_test), "epochs": vae.n_iter_,
         "fit_seconds": seconds, "train_elbo": vae.score(X_train),
@@ -159,7 +148,7 @@ def run_frey(args):
 
 
 def run_digits(args):
-    pixels = load_digits().data
+    pixels = 16 * digits()[0]
     # Digits pixels take 17 values; near-constant border pixels then give
     # every continuous density a large, model-specific bonus. Uniform
     # dequantisation, as usual for likelihoods of discrete data, removes it.
@@ -175,11 +164,7 @@ def run_digits(args):
                       "likelihood": "gaussian", "batch_size": 64, "learning_rate_init": 2e-3,
                       "max_iter": 30 if args.quick else 300, "early_stopping": True,
                       "n_iter_no_change": 15, "random_state": 0}
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                vae = VAETransformer(**params).fit(X_train)
-            seconds = time.perf_counter() - start
+            vae, seconds = timed_fit(VAETransformer(**params), X_train)
             row = {"data": data, "n_components": k, "pca_score": pca.score(X_test),
                    "factor_analysis_score": float(fa.score(X_test)),
                    "vae_elbo": vae.score(X_test),
@@ -194,12 +179,8 @@ def run_digits(args):
 
 
 def render(results):
-    lines = ["# VAETransformer benchmark", ""]
-    meta = results.get("meta", {})
-    for key in ("date", "machine", "torch", "sklearn", "python"):
-        if key in meta:
-            lines.append(f"- {key}: {meta[key]}")
-    lines.append("")
+    """Markdown of the parts in ``results``."""
+    lines = []
     if "mnist" in results:
         r = results["mnist"]
         lines += [
@@ -259,10 +240,9 @@ def render(results):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__doc__, quick="a few minutes in all", threads=1, out=False)
     parser.add_argument("parts", nargs="*", metavar="{digits,frey,mnist}",
                         help="parts to run (default: all three)")
-    parser.add_argument("--quick", action="store_true", help="a few minutes in all")
     parser.add_argument("--minutes", type=float, default=40.0,
                         help="MNIST training time budget")
     parser.add_argument("--batch-size", type=int, default=100)
@@ -272,48 +252,45 @@ def main():
     parser.add_argument("--iw-minutes", type=float, default=30.0,
                         help="time cap of the MNIST importance-weighted evaluation")
     parser.add_argument("--report-every", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads; more than one thread slows a shared CPU")
-    parser.add_argument("--output", default=str(RESULTS / "vae"),
-                        help="results path without extension")
+    parser.add_argument("--output", default=None,
+                        help="results path without extension (default: benchmarks/results/vae, "
+                        "or vae_quick with --quick)")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the .md file from the .json file")
     args = parser.parse_args()
-    args.parts = args.parts or ["digits", "frey", "mnist"]
-    unknown = set(args.parts) - {"digits", "frey", "mnist"}
+    args.parts = args.parts or list(PARTS)
+    unknown = set(args.parts) - set(PARTS)
     if unknown:
-        parser.error(f"unknown part(s) {sorted(unknown)}; choose from digits, frey, mnist")
+        parser.error(f"unknown part(s) {sorted(unknown)}; choose from {', '.join(PARTS)}")
+    out = Path(args.output) if args.output else results_stem("vae", args.quick)
+    json_path = out.with_name(out.name + ".json")
     if args.render:
-        out = Path(args.output)
-        results = json.loads(out.with_suffix(".json").read_text())
-        out.with_suffix(".md").write_text(render(results))
+        render_only(out, json.loads(json_path.read_text()))
         return
-    torch.set_num_threads(args.threads)
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    json_path = out.with_suffix(".json")
-    results = json.loads(json_path.read_text()) if json_path.exists() else {}
-    results["meta"] = {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                   f"torch threads {args.threads}",
-        "torch": torch.__version__, "sklearn": sklearn.__version__,
-        "python": platform.python_version(),
-    }
-    command = "python " + " ".join(["benchmarks/bench_vae.py", *sys.argv[1:]])
+    pin_threads(args.threads)
+    meta = metadata()
     runners = {"digits": run_digits, "frey": run_frey, "mnist": run_mnist}
     for part in args.parts:
         res = runners[part](args)
         if res is None:
             continue
-        res["command"] = command
+        res["command"] = meta["command"]
         res["quick"] = args.quick
         # Re-read: another part may have been run meanwhile in a separate process.
-        results = {**(json.loads(json_path.read_text()) if json_path.exists() else {}),
-                   "meta": results["meta"], part: res}
-        json_path.write_text(json.dumps(results, indent=2) + "\n")
-        out.with_suffix(".md").write_text(render(results))
-    print(render(results))
+        previous = json.loads(json_path.read_text()) if json_path.exists() else {}
+        results = {**{p: previous[p] for p in PARTS if p in previous}, part: res}
+        write_results(out, results, TITLE, render(results), meta=meta)
+
+
+def render_only(out, results):
+    """Rewrite ``out.md`` from the results read from ``out.json``."""
+    parts = {p: results[p] for p in PARTS if p in results}
+    if "meta" in results:  # written before the benchmarks shared one metadata format
+        head = [f"# {TITLE}", "", *[f"- {k}: {v}" for k, v in results["meta"].items()], ""]
+        text = "\n".join(head) + "\n" + render(parts)
+    else:
+        text = markdown(TITLE, render(parts), results)
+    out.with_name(out.name + ".md").write_text(text)
 
 
 if __name__ == "__main__":
