@@ -149,12 +149,7 @@ class AutoencoderTransformer(DeterministicAutoencoder):
 
     _parameters = (
         params.n_components(2),
-        params.HIDDEN_LAYER_SIZES,
-        params.IMAGE_SHAPE,
-        params.ACTIVATION,
-        params.LIKELIHOOD,
-        params.LOSS,
-        params.CONTRACTIVE,
-        params.PRETRAIN,
+        *params.NETWORK,
+        *params.DETERMINISTIC,
         *params.TRAINING,
     )

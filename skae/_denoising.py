@@ -147,13 +147,8 @@ class DenoisingAE(DeterministicAutoencoder):
         params.n_components(2),
         params.Param("noise", "gaussian", [StrOptions(set(NOISE_KINDS))]),
         params.Param("noise_level", 0.1, [Interval(Real, 0, None, closed="left")]),
-        params.HIDDEN_LAYER_SIZES,
-        params.IMAGE_SHAPE,
-        params.ACTIVATION,
-        params.LIKELIHOOD,
-        params.LOSS,
-        params.CONTRACTIVE,
-        params.PRETRAIN,
+        *params.NETWORK,
+        *params.DETERMINISTIC,
         *params.TRAINING,
     )
 

@@ -52,6 +52,12 @@ LOSS = Param("loss", "deprecated", [
 CONTRACTIVE = Param("contractive", 0.0, [Interval(Real, 0, None, closed="left")])
 PRETRAIN = Param("pretrain", None, [StrOptions({"greedy"}), None])
 
+#: The network's shape, shared by the estimators with a deep network.
+NETWORK = (HIDDEN_LAYER_SIZES, IMAGE_SHAPE, ACTIVATION)
+
+#: What the deterministic autoencoders take beyond the network.
+DETERMINISTIC = (LIKELIHOOD, LOSS, CONTRACTIVE, PRETRAIN)
+
 #: How every estimator trains, named after MLPRegressor where it has a name.
 TRAINING = (
     Param("solver", "adam", [StrOptions({"adam", "adamw", "sgd"})]),

@@ -233,10 +233,7 @@ class SparseCoder(DeterministicAutoencoder):
         params.Param("decoder", "linear", [StrOptions({"linear", "mirror"})]),
         params.HIDDEN_LAYER_SIZES.with_default(()),
         params.ACTIVATION,
-        params.LIKELIHOOD,
-        params.LOSS,
-        params.CONTRACTIVE,
-        params.PRETRAIN,
+        *params.DETERMINISTIC,
         *params.TRAINING,
     )
 

@@ -194,9 +194,7 @@ class VAETransformer(BaseAutoencoder):
 
     _parameters = (
         params.n_components(2),
-        params.HIDDEN_LAYER_SIZES,
-        params.IMAGE_SHAPE,
-        params.ACTIVATION,
+        *params.NETWORK,
         params.LIKELIHOOD,
         params.Param("decoder_variance", "learned",
                      [StrOptions({"learned"}), Interval(Real, 0, None, closed="neither")]),
