@@ -192,6 +192,9 @@ def map_batches(fn, X, *, batch_size, device, dtype=torch.float32):
         for start in range(0, n, batch_size):
             part = X[start : start + batch_size]
             part = part.toarray() if sp.issparse(part) else np.ascontiguousarray(part)
+            if not part.flags.writeable:
+                # torch warns on read-only memory (a read-only memmap, say).
+                part = part.copy()
             xb = torch.as_tensor(part).to(device, dtype)
             out.append(fn(xb).cpu())
     return torch.cat(out).numpy()
