@@ -83,3 +83,15 @@ def test_stopping_rule_is_mlpregressors_to_the_epoch(losses, tol, patience):
             break
     assert ours == mlp_epochs
     assert rule.best_ == mlp.best_loss_
+
+
+def test_verbose_table_has_no_colour_codes(capsys):
+    from skae import AutoencoderTransformer
+
+    X = np.random.default_rng(0).random((100, 5))
+    AutoencoderTransformer(2, max_iter=3, verbose=1, early_stopping=True,
+                           random_state=0).fit(X)
+    printed = capsys.readouterr().out
+    assert "train_loss" in printed and "valid_loss" in printed
+    # Logs written to files must not carry terminal escape sequences.
+    assert "\x1b" not in printed
