@@ -138,7 +138,9 @@ class InferenceMixin:
         return self._map(self._score_rows, X, "scores").astype(np.float64)
 
     def score(self, X, y=None):
-        """Mean of :meth:`score_samples` over X: higher is better.
+        """Mean of :meth:`score_samples` over X (the mean ELBO in nats for a VAE).
+
+        Higher is better.
 
         Parameters
         ----------

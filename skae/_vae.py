@@ -303,23 +303,6 @@ class VAETransformer(BaseAutoencoder):
         """
         return super().score_samples(X)
 
-    def score(self, X, y=None):
-        """Mean ELBO per sample in nats: higher is better.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-            Mean of :meth:`score_samples`.
-        """
-        return super().score(X, y)
-
     def _noise_generator(self, random_state):
         seed = seed_from(self.random_state if random_state is None else random_state)
         return torch.Generator().manual_seed(seed)
