@@ -218,5 +218,160 @@ class Bernoulli(Likelihood):
         return None
 
 
+def count_problem(X, *, integer):
+    """Why X cannot be counts (a message completing "likelihood=<name> ..."), or None.
+
+    Negative values are refused; with ``integer``, so are fractional ones.
+    Reads only the stored values (``.data`` of a sparse matrix).
+    """
+    values = stored_values(X).ravel()
+    if not values.size:
+        return None
+    low = float(values.min())
+    if low < 0:
+        return (
+            f"models non-negative counts, but X holds negative values (the smallest is "
+            f"{low!r}). Pass the raw counts (clicks, plays, word counts), not centred or "
+            "standardised data."
+        )
+    if integer:
+        fractional = values != np.round(values)
+        if fractional.any():
+            first = float(values[np.argmax(fractional)])
+            return (
+                f"models counts, which are whole numbers, but X holds {int(fractional.sum())} "
+                f"fractional value(s), such as {first!r}. Pass the raw counts, or use "
+                "likelihood='multinomial', which accepts non-negative weights."
+            )
+    return None
+
+
+class Multinomial(Likelihood):
+    r"""Multinomial over the features, with each row's own total; the decoder outputs logits.
+
+    A row x of counts (clicks on items, words of a document) with total
+    ``N = sum(x)`` is modelled as ``N`` independent draws from the
+    categorical distribution ``p = softmax(raw)``: what the decoder learns
+    is how a row's total is shared among the features, not the total
+    itself. This is the likelihood of Mult-DAE and Mult-VAE (Liang et al.,
+    2018) and of neural topic models such as ProdLDA (Srivastava & Sutton,
+    2017).
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the data (the number of categories).
+
+    Attributes
+    ----------
+    total_count : torch.Tensor
+        A buffer: the total that :meth:`sample` draws for each row, set by
+        :meth:`start` to the training rows' mean total, rounded (at least 1).
+
+    Notes
+    -----
+    :meth:`log_prob` is the multinomial log-probability in nats,
+
+    .. math::
+
+        \log p(x) = \log \frac{N!}{\prod_j x_j!} + \sum_j x_j \log p_j,
+
+    the sum of the log-softmax weighted by the counts plus the multinomial
+    coefficient, so that scores are true log-probabilities of count data
+    and agree with :class:`torch.distributions.Multinomial`. The
+    coefficient does not depend on the network: it shifts the loss, not its
+    gradients. Non-integer weights (tf-idf, ratings) are accepted, with the
+    coefficient computed through the gamma function; the score is then a
+    weighted cross-entropy rather than a log-probability.
+
+    :meth:`link` returns the probabilities ``p``, so ``inverse_transform``
+    gives each row's share of every feature (summing to 1), not counts:
+    multiply by a row's total for expected counts. Ranking them ranks the
+    items a recommender proposes. :meth:`inverse_link` maps the data's
+    per-feature mean to the log of its shares, so the decoder starts at the
+    features' popularity.
+    """
+
+    name = "multinomial"
+
+    def __init__(self, n_features):
+        super().__init__(n_features)
+        self.register_buffer("total_count", torch.ones((), dtype=torch.float64))
+
+    def after_reset(self):
+        self.total_count.fill_(1.0)
+
+    def start(self, mean, variance):
+        total = float(np.sum(np.asarray(mean, dtype=np.float64)))
+        self.total_count.fill_(max(1.0, round(total)))
+
+    def link(self, raw):
+        return torch.softmax(raw, dim=-1)
+
+    def inverse_link(self, mean):
+        mean = torch.as_tensor(mean, dtype=torch.float64)
+        share = mean / mean.sum().clamp_min(torch.finfo(torch.float64).tiny)
+        # Features never seen start far down, not at -inf.
+        return torch.log(share.clamp_min(1e-8)).to(torch.float32)
+
+    def log_prob(self, raw, x):
+        x = x.to(raw.dtype)
+        total = x.sum(dim=-1)
+        coefficient = torch.lgamma(total + 1) - torch.lgamma(x + 1).sum(dim=-1)
+        return coefficient + (x * torch.log_softmax(raw, dim=-1)).sum(dim=-1)
+
+    def sample(self, raw, generator):
+        probs = torch.softmax(raw.detach(), dim=-1).cpu().reshape(-1, raw.shape[-1])
+        n = int(self.total_count)
+        draws = torch.multinomial(probs.float(), n, replacement=True, generator=generator)
+        counts = torch.zeros(probs.shape, dtype=raw.dtype)
+        counts.scatter_add_(1, draws, torch.ones(draws.shape, dtype=raw.dtype))
+        return counts.reshape(raw.shape).to(raw.device)
+
+    def check_values(self, X):
+        return count_problem(X, integer=False)
+
+    def extra_repr(self):
+        return f"n_features={self.n_features}, total_count={int(self.total_count)}"
+
+
+class Poisson(Likelihood):
+    """Independent Poisson counts; the decoder outputs log-rates.
+
+    Each feature of a row is a count drawn from a Poisson distribution
+    whose rate is the exponential of the decoder's output. Unlike
+    :class:`Multinomial`, the model predicts each row's total as well as
+    how it is shared. Values must be non-negative whole numbers.
+
+    Notes
+    -----
+    :meth:`log_prob` is the Poisson log-probability in nats,
+    ``x * raw - exp(raw) - log(x!)`` summed over features, as
+    :class:`torch.distributions.Poisson` gives; :meth:`link` is ``exp``, so
+    ``inverse_transform`` returns expected counts, and :meth:`inverse_link`
+    starts the decoder at the log of each feature's mean count.
+    """
+
+    name = "poisson"
+
+    def link(self, raw):
+        return torch.exp(raw)
+
+    def inverse_link(self, mean):
+        mean = torch.as_tensor(mean, dtype=torch.float64)
+        return torch.log(mean.clamp_min(1e-8)).to(torch.float32)
+
+    def log_prob(self, raw, x):
+        x = x.to(raw.dtype)
+        return (x * raw - torch.exp(raw) - torch.lgamma(x + 1)).sum(dim=-1)
+
+    def sample(self, raw, generator):
+        rate = torch.exp(raw.detach()).cpu()
+        return torch.poisson(rate, generator=generator).to(raw.device)
+
+    def check_values(self, X):
+        return count_problem(X, integer=True)
+
+
 #: Likelihoods by the name the estimators' ``likelihood`` parameter takes.
-LIKELIHOODS = {cls.name: cls for cls in (Gaussian, Bernoulli)}
+LIKELIHOODS = {cls.name: cls for cls in (Gaussian, Bernoulli, Multinomial, Poisson)}
