@@ -33,17 +33,30 @@ class AutoencoderTransformer(DeterministicAutoencoder):
         fully connected layers.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers. The code and the output are linear.
-    likelihood : {"gaussian", "bernoulli"} or Likelihood subclass, default="gaussian"
+    likelihood : {"gaussian", "bernoulli", "multinomial", "poisson"} or Likelihood \
+subclass, default="gaussian"
         The distribution of the data given the decoder output, which sets
         the training loss: ``"gaussian"`` trains on the squared error;
         ``"bernoulli"`` models data in [0, 1] (e.g. pixel intensities) as
         Bernoulli means, training on the cross-entropy: the decoder outputs
-        logits and ``inverse_transform`` returns their sigmoid. A subclass
-        of :class:`skae.nn.Likelihood` trains on its
-        :meth:`~skae.nn.Likelihood.loss`.
+        logits and ``inverse_transform`` returns their sigmoid.
+        ``"multinomial"`` models rows of non-negative counts (clicks, words)
+        as draws from a softmax over the features, each row with its own
+        total (:class:`skae.nn.Multinomial`): ``inverse_transform`` returns
+        each row's share of every feature. ``"poisson"`` models independent
+        counts (:class:`skae.nn.Poisson`): ``inverse_transform`` returns
+        expected counts. A subclass of :class:`skae.nn.Likelihood` trains on
+        its :meth:`~skae.nn.Likelihood.loss`.
     loss : {"squared_error", "binary_crossentropy"}
         Deprecated spelling of ``likelihood`` (``"gaussian"`` and
         ``"bernoulli"``); it will be removed in 0.4.
+    input_norm : {"l1", "l2"} or None, default=None
+        Scale each row to unit norm before the encoder
+        (:class:`skae.nn.RowNormalize`), in training and in ``transform``
+        alike; the loss still compares the reconstruction with the raw row.
+        For counts, ``"l2"`` (Liang et al., 2018) makes the code depend on
+        what a row holds rather than on its total. Not with
+        ``pretrain="greedy"``.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-3
@@ -151,5 +164,6 @@ class AutoencoderTransformer(DeterministicAutoencoder):
         params.n_components(2),
         *params.NETWORK,
         *params.DETERMINISTIC,
+        params.INPUT_NORM,
         *params.TRAINING,
     )

@@ -53,11 +53,17 @@ class DenoisingAE(DeterministicAutoencoder):
         fully connected layers.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers. The code and the output are linear.
-    likelihood : {"gaussian", "bernoulli"} or Likelihood subclass, default="gaussian"
+    likelihood : {"gaussian", "bernoulli", "multinomial", "poisson"} or Likelihood \
+subclass, default="gaussian"
         The distribution of the clean data given the decoder output, which
         sets the training loss (see :class:`AutoencoderTransformer`).
     loss : {"squared_error", "binary_crossentropy"}
         Deprecated spelling of ``likelihood``; it will be removed in 0.4.
+    input_norm : {"l1", "l2"} or None, default=None
+        Scale each row, once corrupted, to unit norm before the encoder
+        (see :class:`AutoencoderTransformer`). With ``noise="masking"`` and
+        ``likelihood="multinomial"`` this is Mult-DAE (Liang et al., 2018),
+        whose dropout of the input is the masking noise.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-3
@@ -149,6 +155,7 @@ class DenoisingAE(DeterministicAutoencoder):
         params.Param("noise_level", 0.1, [Interval(Real, 0, None, closed="left")]),
         *params.NETWORK,
         *params.DETERMINISTIC,
+        params.INPUT_NORM,
         *params.TRAINING,
     )
 

@@ -4,6 +4,7 @@ the contractive penalty and greedy layer-wise pretraining."""
 from ._base import BaseAutoencoder
 from ._pretraining import greedy_pretrain
 from .nn import ConvAutoencoder, MLPAutoencoder, ReconstructionObjective
+from .nn.inputs import normalize_encoder_input
 
 
 class DeterministicAutoencoder(BaseAutoencoder):
@@ -24,6 +25,12 @@ class DeterministicAutoencoder(BaseAutoencoder):
                 "pretrain='greedy' stacks fully connected layers and does not apply to "
                 "the convolutional network of image_shape; use pretrain=None."
             )
+        if getattr(self, "input_norm", None) is not None and self.pretrain == "greedy":
+            raise ValueError(
+                f"pretrain='greedy' trains the encoder's layers on their own inputs and does "
+                f"not apply to an encoder that normalises its input (input_norm="
+                f"{self.input_norm!r}); use pretrain=None or input_norm=None."
+            )
 
     def _network(self, n_features, **kwargs):
         """The MLP autoencoder, or the convolutional one when ``image_shape`` is set."""
@@ -35,7 +42,9 @@ class DeterministicAutoencoder(BaseAutoencoder):
                                self.activation, contractive=self.contractive, **kwargs)
 
     def _make_module(self, n_features):
-        return self._network(n_features)
+        # Estimators without input_norm (SparseCoder) feed the encoder the data as is.
+        return normalize_encoder_input(self._network(n_features),
+                                       getattr(self, "input_norm", None))
 
     def _make_objective(self, likelihood):
         return ReconstructionObjective(likelihood)

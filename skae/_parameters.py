@@ -49,6 +49,10 @@ LOSS = Param("loss", "deprecated", [
     StrOptions({"squared_error", "binary_crossentropy"}),
     Hidden(StrOptions({"deprecated"})),
 ])
+#: Scale each row to unit norm before the encoder (see :class:`skae.nn.RowNormalize`).
+INPUT_NORM = Param("input_norm", None, [StrOptions({"l1", "l2"}), None])
+#: Inverted dropout on the encoder's input in training (see :class:`skae.nn.InputDropout`).
+INPUT_DROPOUT = Param("input_dropout", 0.0, [Interval(Real, 0, 1, closed="left")])
 CONTRACTIVE = Param("contractive", 0.0, [Interval(Real, 0, None, closed="left")])
 PRETRAIN = Param("pretrain", None, [StrOptions({"greedy"}), None])
 

@@ -15,6 +15,7 @@ from ._net import LinearWarmup
 from ._random import seed_from
 from .exceptions import PosteriorCollapseWarning
 from .nn import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
+from .nn.inputs import InputDropout, normalize_encoder_input
 from .nn.vae_bounds import elbo
 
 #: Rows of the training data used to measure latent activity: enough for a
@@ -52,12 +53,33 @@ class VAETransformer(BaseAutoencoder):
         decoder. None uses fully connected layers.
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+    likelihood : {"gaussian", "bernoulli", "multinomial", "poisson"} or Likelihood \
+subclass, default="gaussian"
         The decoder's distribution p(x|z). ``"gaussian"`` models real-valued
         data with a diagonal Gaussian (see ``decoder_variance``);
         ``"bernoulli"`` models data in [0, 1] (e.g. binary or grey-level
         pixels) as Bernoulli means, computing the cross-entropy from logits;
         only on binary data is the score a log-probability of the data.
+        ``"multinomial"`` models rows of non-negative counts as draws from a
+        softmax over the features with the row's own total (Mult-VAE, and
+        the topic models of Srivastava & Sutton, 2017): ``inverse_transform``
+        returns each row's share of every feature, :meth:`sample` draws rows
+        with the training rows' mean total. ``"poisson"`` models independent
+        counts, ``inverse_transform`` returning their expected values.
+    input_norm : {"l1", "l2"} or None, default=None
+        Scale each row to unit norm before the encoder
+        (:class:`skae.nn.RowNormalize`), in training and inference alike;
+        the likelihood still scores the raw row. For counts, ``"l2"``
+        (Liang et al., 2018) makes the code depend on what a row holds
+        rather than on its total.
+    input_dropout : float, default=0.0
+        In training, zero each value of the encoder's input with this
+        probability and scale the others by ``1 / (1 - input_dropout)``
+        (:class:`skae.nn.InputDropout`), with fresh draws for every batch;
+        the likelihood still scores the clean row, and ``transform`` and
+        the scores never drop anything. It acts before ``input_norm``, so
+        with a norm the encoder sees the kept values scaled to unit norm.
+        Must be in [0, 1).
     decoder_variance : "learned" or float, default="learned"
         Variance of the Gaussian likelihood (ignored for ``"bernoulli"``).
         ``"learned"``: one variance per feature, independent of z, started
@@ -70,8 +92,10 @@ class VAETransformer(BaseAutoencoder):
         ELBO. ``score`` always reports the ELBO, whatever ``beta``.
     kl_warmup : int, default=0
         Number of epochs over which the KL weight rises linearly from
-        ``beta / kl_warmup`` to ``beta``; 0 trains with ``beta`` from the
-        start.
+        ``beta / kl_warmup`` to ``beta``, where it stays; 0 trains with
+        ``beta`` from the start. With ``beta`` below 1 this is the KL
+        annealing to a cap of Liang et al. (2018): ``beta=0.2`` and
+        ``kl_warmup`` the number of epochs to reach it.
     n_mc_samples : int, default=1
         Draws of z per sample and training step (L) to estimate the
         expected log-likelihood.
@@ -170,6 +194,17 @@ class VAETransformer(BaseAutoencoder):
     it from the first epochs on; ``fit`` then warns. Raising the KL weight
     gradually with ``kl_warmup`` (e.g. over 10 epochs) is the usual cure.
 
+    For clicks and other counts, Mult-VAE (Liang et al., 2018) is
+    ``likelihood="multinomial"``, ``input_norm="l2"``, ``input_dropout=0.5``,
+    ``hidden_layer_sizes=(600,)``, ``n_components=200``,
+    ``activation="tanh"``, ``batch_size=500`` and the KL weight annealed to
+    ``beta=0.2`` with ``kl_warmup``; :func:`skae.recommendation.recommend`
+    then lists each user's best unseen items. With
+    ``hidden_layer_sizes=()`` the decoder is one affine map, whose columns
+    (``net_.module_.decoder[-1].weight``) read as topics over the
+    features' log-probabilities, as in ProdLDA (Srivastava & Sutton,
+    2017).
+
     To train on data that is resampled every epoch, for instance
     dynamically binarised images, call :meth:`partial_fit` once per epoch
     with a fresh draw; ``kl_warmup`` follows the epochs counted so far.
@@ -190,12 +225,27 @@ class VAETransformer(BaseAutoencoder):
     (3, 64)
     >>> bool(vae.score(X / 16) < 0)
     True
+
+    A Mult-VAE on clicks, annealing the KL weight to 0.2 over 10 epochs,
+    and the five best unseen items of three users:
+
+    >>> from skae.datasets import make_implicit_feedback
+    >>> from skae.recommendation import recommend
+    >>> clicks, _ = make_implicit_feedback(n_users=300, n_items=50, random_state=0)
+    >>> mult_vae = VAETransformer(16, hidden_layer_sizes=(32,), activation="tanh",
+    ...                           likelihood="multinomial", input_norm="l2",
+    ...                           input_dropout=0.5, beta=0.2, kl_warmup=10,
+    ...                           max_iter=20, random_state=0).fit(clicks)
+    >>> recommend(mult_vae, clicks[:3], n=5).shape
+    (3, 5)
     """
 
     _parameters = (
         params.n_components(2),
         *params.NETWORK,
         params.LIKELIHOOD,
+        params.INPUT_NORM,
+        params.INPUT_DROPOUT,
         params.Param("decoder_variance", "learned",
                      [StrOptions({"learned"}), Interval(Real, 0, None, closed="neither")]),
         params.Param("beta", 1.0, [Interval(Real, 0, None, closed="left")]),
@@ -217,7 +267,7 @@ class VAETransformer(BaseAutoencoder):
 
     # ------------------------------------------------------------ base hooks
     def _make_module(self, n_features):
-        return GaussianMLPVAE(
+        module = GaussianMLPVAE(
             n_features,
             self.n_components,
             self._hidden_sizes(),
@@ -226,6 +276,10 @@ class VAETransformer(BaseAutoencoder):
             n_eval_samples=self.n_eval_samples,
             image_shape=self._image_shape(n_features),
         )
+        return normalize_encoder_input(module, self.input_norm)
+
+    def _input_noise(self):
+        return InputDropout(self.input_dropout) if self.input_dropout else None
 
     def _make_objective(self, likelihood):
         return ELBOObjective(likelihood, beta=self.beta)

@@ -9,8 +9,9 @@ from .contractive import contractive_penalty
 from .conv import ConvAutoencoder, PixelBias, conv_decoder, conv_encoder
 from .dictionary import init_dictionary
 from .init import build, reset_parameters
+from .inputs import InputDropout, RowNormalize, normalize_encoder_input
 from .least_squares import least_squares_codes
-from .likelihoods import LIKELIHOODS, Bernoulli, Gaussian, Likelihood
+from .likelihoods import LIKELIHOODS, Bernoulli, Gaussian, Likelihood, Multinomial, Poisson
 from .mlp import ACTIVATIONS, make_mlp
 from .noise import Corruption
 from .objectives import ELBOObjective, ReconstructionObjective
@@ -34,10 +35,14 @@ __all__ = [
     "ELBOObjective",
     "Gaussian",
     "GaussianMLPVAE",
+    "InputDropout",
     "Likelihood",
     "MLPAutoencoder",
+    "Multinomial",
     "PixelBias",
+    "Poisson",
     "ReconstructionObjective",
+    "RowNormalize",
     "SparsityPenalty",
     "TopK",
     "UnitNormLinear",
@@ -51,5 +56,6 @@ __all__ = [
     "init_dictionary",
     "least_squares_codes",
     "make_mlp",
+    "normalize_encoder_input",
     "reset_parameters",
 ]
