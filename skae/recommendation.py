@@ -4,14 +4,16 @@ A model that scores every item for every user, such as an autoencoder
 reconstructing a user-item click matrix
 (``model.inverse_transform(model.transform(X))``), still leaves the step a
 recommender needs after ``fit``: rank each user's items, leave out the ones
-the user has already seen, and keep the best few. :func:`top_n` does that,
-and :func:`recall_at_k` and :func:`ndcg_at_k` measure how many of a user's
-held-out items such a list finds, with the definitions of Liang et al.
-(2018), which most work on autoencoders for collaborative filtering reports.
+the user has already seen, and keep the best few. :func:`recommend` does
+that from a fitted estimator, :func:`item_scores` gives the scores it
+ranks, :func:`top_n` ranks the scores of any model, and :func:`recall_at_k`
+and :func:`ndcg_at_k` measure how many of a user's held-out items such a
+list finds, with the definitions of Liang et al. (2018), which most work on
+autoencoders for collaborative filtering reports.
 
-The functions operate on arrays only, so they work with the scores of any
-model: rows are users, columns are items, and a higher score is a better
-item.
+Apart from :func:`recommend` and :func:`item_scores`, the functions operate
+on arrays only, so they work with the scores of any model: rows are users,
+columns are items, and a higher score is a better item.
 
 References
 ----------
@@ -24,8 +26,13 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["ndcg_at_k", "recall_at_k", "top_n"]
+__all__ = ["item_scores", "ndcg_at_k", "recall_at_k", "recommend", "top_n"]
+
+#: Scores computed at once by :func:`recommend`: it works through the rows a
+#: block at a time, so memory does not grow with the number of users.
+_SCORE_BUDGET = 1 << 22
 
 
 def _check_scores(scores):
@@ -182,6 +189,164 @@ def top_n(scores, n=10, *, exclude=None):
     order = np.argsort(-values, axis=1, kind="stable")
     ranking = candidates[rows, order]
     ranking[values[rows, order] == -np.inf] = -1
+    return ranking
+
+
+def _check_recommender(estimator):
+    for method in ("transform", "inverse_transform"):
+        if not callable(getattr(estimator, method, None)):
+            raise TypeError(
+                f"{type(estimator).__name__} has no {method} method: the scores of a user's "
+                "items are the reconstruction inverse_transform(transform(X)), so the "
+                "estimator must have both (every skae autoencoder, PCA and TruncatedSVD do)."
+            )
+    check_is_fitted(estimator)
+
+
+def _rows(X, checked, start, stop):
+    """Rows start:stop of X, as a DataFrame when X is one (its feature names kept)."""
+    return X.iloc[start:stop] if hasattr(X, "iloc") else checked[start:stop]
+
+
+def _scores_of(estimator, X, checked, start, stop, exclude_seen):
+    part = _rows(X, checked, start, stop)
+    scores = np.asarray(estimator.inverse_transform(estimator.transform(part)))
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    if scores.shape != (stop - start, checked.shape[1]):
+        raise ValueError(
+            f"{type(estimator).__name__}.inverse_transform returned shape {scores.shape} for "
+            f"{stop - start} rows of {checked.shape[1]} items; it must return one score per "
+            "item and row."
+        )
+    if exclude_seen:
+        scores = _mask_excluded(scores, checked[start:stop])
+    return scores
+
+
+def item_scores(estimator, X, *, exclude_seen=True):
+    """Score every item for every row of X with a fitted estimator.
+
+    The score of a user's items is the estimator's reconstruction of the
+    user's row, ``estimator.inverse_transform(estimator.transform(X))``:
+    with ``likelihood="multinomial"`` the probability of each item among
+    the user's next clicks, with ``"bernoulli"`` the probability that the
+    user clicks it. Users need not have been seen in training (fold-in).
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Any estimator with ``transform`` and ``inverse_transform``: a skae
+        autoencoder, or :class:`~sklearn.decomposition.TruncatedSVD`.
+    X : {array-like, sparse matrix} of shape (n_users, n_items)
+        Each user's clicks (or counts); CSR input stays sparse.
+    exclude_seen : bool, default=True
+        Give the items a user has already clicked (the non-zero entries of
+        their row) a score of ``-inf``.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_users, n_items)
+        Higher is better. Dense: for many users, :func:`recommend` keeps
+        only the top of each row.
+
+    See Also
+    --------
+    recommend : The best unseen items of each row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import TruncatedSVD
+    >>> from skae.recommendation import item_scores
+    >>> X = np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 0, 1], [1, 1, 0, 1]])
+    >>> svd = TruncatedSVD(n_components=2, random_state=0).fit(X)
+    >>> scores = item_scores(svd, X[:1])
+    >>> scores[0, :2]
+    array([-inf, -inf])
+    """
+    _check_recommender(estimator)
+    checked = check_array(X, accept_sparse="csr", dtype=None, input_name="X")
+    return _scores_of(estimator, X, checked, 0, checked.shape[0], exclude_seen)
+
+
+def recommend(estimator, X, n=10, *, exclude_seen=True, return_scores=False):
+    """Return the n best items of every row of X for a fitted estimator, best first.
+
+    The step a recommender takes after ``fit``: score every item for each
+    user by the estimator's reconstruction of the user's row (see
+    :func:`item_scores`), leave out the items the user has already
+    clicked, and rank the rest. Rows are scored a block at a time, so
+    memory stays bounded however many users X holds.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Any estimator with ``transform`` and ``inverse_transform``, such as
+        a :class:`~skae.DenoisingAE` or :class:`~skae.VAETransformer` fitted
+        with ``likelihood="multinomial"`` on a user-item matrix.
+    X : {array-like, sparse matrix} of shape (n_users, n_items)
+        Each user's clicks (or counts), with the columns the estimator was
+        fitted on; CSR input stays sparse. The users need not have been
+        seen in training.
+    n : int, default=10
+        Length of each list, between 1 and ``n_items``.
+    exclude_seen : bool, default=True
+        Leave out the items each user has already clicked (the non-zero
+        entries of their row).
+    return_scores : bool, default=False
+        Also return the score of every listed item.
+
+    Returns
+    -------
+    ranking : ndarray of shape (n_users, n), dtype intp
+        Item (column) indices, best first. A user with fewer than ``n``
+        unseen items gets ``-1`` in the places left over (see
+        :func:`top_n`).
+    scores : ndarray of shape (n_users, n)
+        Only with ``return_scores``: the scores of the listed items,
+        ``-inf`` where the ranking holds ``-1``.
+
+    See Also
+    --------
+    item_scores : Every item's score.
+    top_n : The same ranking from scores of any model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import DenoisingAE
+    >>> from skae.datasets import make_implicit_feedback
+    >>> from skae.recommendation import recommend
+    >>> X, _ = make_implicit_feedback(n_users=300, n_items=40, random_state=0)
+    >>> model = DenoisingAE(8, likelihood="multinomial", input_norm="l2",
+    ...                     noise="masking", noise_level=0.5, max_iter=20,
+    ...                     random_state=0).fit(X[:250])
+    >>> new_users = X[250:]
+    >>> ranking = recommend(model, new_users, n=5)
+    >>> ranking.shape
+    (50, 5)
+    >>> bool(new_users[np.arange(50)[:, None], ranking].toarray().any())
+    False
+    """
+    _check_recommender(estimator)
+    checked = check_array(X, accept_sparse="csr", dtype=None, input_name="X")
+    n_users, n_items = checked.shape
+    n = _check_k(n, "n", n_items)
+    block = max(1, _SCORE_BUDGET // max(1, n_items))
+    rankings, listed = [], []
+    for start in range(0, n_users, block):
+        stop = min(start + block, n_users)
+        scores = _scores_of(estimator, X, checked, start, stop, exclude_seen)
+        ranking = top_n(scores, n)
+        rankings.append(ranking)
+        if return_scores:
+            rows = np.arange(stop - start)[:, None]
+            listed.append(np.where(ranking >= 0, scores[rows, ranking], -np.inf))
+    ranking = (np.concatenate(rankings) if rankings
+               else np.empty((0, n), dtype=np.intp))
+    if return_scores:
+        return ranking, (np.concatenate(listed) if listed else np.empty((0, n)))
     return ranking
 
 
