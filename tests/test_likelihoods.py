@@ -64,7 +64,7 @@ def test_one_vocabulary_for_every_estimator(digits):
     for make in (AutoencoderTransformer, DenoisingAE, SparseCoder, VAETransformer):
         model = make(4, likelihood="bernoulli", **FAST).fit(X)
         assert isinstance(model.net_.criterion_.likelihood, Bernoulli)
-    assert set(LIKELIHOODS) == {"gaussian", "bernoulli"}
+    assert set(LIKELIHOODS) == {"gaussian", "bernoulli", "multinomial", "poisson"}
 
 
 def test_not_a_likelihood_is_refused(digits):
