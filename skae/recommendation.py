@@ -343,11 +343,9 @@ def recommend(estimator, X, n=10, *, exclude_seen=True, return_scores=False):
         if return_scores:
             rows = np.arange(stop - start)[:, None]
             listed.append(np.where(ranking >= 0, scores[rows, ranking], -np.inf))
-    ranking = (np.concatenate(rankings) if rankings
-               else np.empty((0, n), dtype=np.intp))
-    if return_scores:
-        return ranking, (np.concatenate(listed) if listed else np.empty((0, n)))
-    return ranking
+    # check_array guarantees at least one row, so there is at least one block.
+    ranking = np.concatenate(rankings)
+    return (ranking, np.concatenate(listed)) if return_scores else ranking
 
 
 def _check_heldout(heldout):

@@ -208,13 +208,15 @@ def test_sparse_input_is_densified_one_batch_at_a_time(counts, monkeypatch):
 
 
 def test_vae_samples_counts(counts):
-    vae = VAETransformer(2, likelihood="multinomial", **FAST).fit(counts)
+    vae = VAETransformer(2, likelihood="multinomial", input_norm="l2", **FAST).fit(counts)
     mean_total = counts.sum() / counts.shape[0]
     draws = vae.sample(20, random_state=0)
     assert (draws == draws.round()).all()
     np.testing.assert_array_equal(draws.sum(axis=1), round(mean_total))
+    # The total to sample and the normalising encoder survive pickling.
     again = pickle.loads(pickle.dumps(vae))
     np.testing.assert_array_equal(again.sample(20, random_state=0), draws)
+    np.testing.assert_array_equal(again.transform(counts), vae.transform(counts))
     poisson = VAETransformer(2, likelihood="poisson", **FAST).fit(counts)
     draws = poisson.sample(20, random_state=0)
     assert (draws >= 0).all() and (draws == draws.round()).all()
