@@ -60,18 +60,54 @@ def load_weights(net, state):
     net.criterion_.load_state_dict(state["criterion"])
 
 
-def snapshot(net, generator):
-    """Everything a run changes, copied: weights, optimiser, generator, history length."""
-    return {**weights(net), "optimizer": _clone(net.optimizer_.state_dict()),
-            "generator": generator.get_state(), "epochs": len(net.history)}
+class Checkpoint:
+    """Everything a run changes, as it was after the last complete epoch.
 
+    Weights, buffers and the optimiser's state are copied into tensors kept
+    from one epoch to the next, so that refreshing the copy costs one
+    ``copy_`` per tensor rather than building state dicts every epoch.
+    """
 
-def restore(net, state, generator):
-    """Return ``net`` and ``generator`` to a :func:`snapshot`."""
-    load_weights(net, state)
-    net.optimizer_.load_state_dict(state["optimizer"])
-    generator.set_state(state["generator"])
-    del net.history[state["epochs"]:]
+    def __init__(self, net, generator):
+        self.net, self.generator = net, generator
+        # Parameters and buffers are the same tensors for the whole run.
+        self._fixed = [t.detach() for part in (net.module_, net.criterion_)
+                       for t in (*part.parameters(), *part.buffers())]
+        self._layout, self._copies = None, None
+        self.take()
+
+    def _optimizer_tensors(self):
+        state = self.net.optimizer_.state
+        layout = tuple((id(p), tuple(sorted(s))) for p, s in state.items())
+        tensors = [s[k] for s in state.values() for k in sorted(s) if torch.is_tensor(s[k])]
+        return layout, tensors
+
+    def take(self):
+        layout, optimizer = self._optimizer_tensors()
+        live = self._fixed + optimizer
+        if layout != self._layout:
+            # The optimiser creates its state on its first step: copy anew.
+            self._layout = layout
+            self._copies = [t.detach().clone() for t in live]
+            self._optimizer_state = _clone(self.net.optimizer_.state_dict())
+        else:
+            for copy, tensor in zip(self._copies, live, strict=True):
+                copy.copy_(tensor)
+        self.generator_state = self.generator.get_state()
+        self.epochs = len(self.net.history)
+
+    def restore(self):
+        layout, optimizer = self._optimizer_tensors()
+        if layout == self._layout:
+            targets = self._fixed + optimizer
+        else:
+            targets = self._fixed
+            self.net.optimizer_.load_state_dict(self._optimizer_state)
+        with torch.no_grad():
+            for tensor, copy in zip(targets, self._copies, strict=False):
+                tensor.copy_(copy)
+        self.generator.set_state(self.generator_state)
+        del self.net.history[self.epochs:]
 
 
 def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None,
@@ -103,7 +139,7 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     """
     net.train_split = None if valid is None else predefined_split(valid)
     monitor = "train_loss" if valid is None else "valid_loss"
-    last = snapshot(net, generator)
+    last = Checkpoint(net, generator)
     best = None
     outcome = RunOutcome()
     net.notify("on_train_begin", X=dataset, y=None)
@@ -114,17 +150,17 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
             improved = stopping is not None and stopping.update(net.history[-1, monitor])
             if keep_best and improved:
                 best = weights(net)
-            last = snapshot(net, generator)
+            last.take()
             if stopping is not None and stopping.should_stop:
                 outcome.converged = True
                 break
     except KeyboardInterrupt:
-        restore(net, last, generator)
+        last.restore()
         if not allow_interrupt or outcome.epochs == 0:
             raise
         outcome.interrupted = True
     except BaseException:
-        restore(net, last, generator)
+        last.restore()
         raise
     finally:
         # The validation split must not stay referenced by the net.
