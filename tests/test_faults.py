@@ -213,3 +213,14 @@ def test_vae_scores_chunk_their_draws(digits):
         chunked = elbo(module, criterion.likelihood, x, chunk_values=64 * 7 * 3)
     torch.testing.assert_close(-chunked, whole)
     np.testing.assert_allclose(vae.score_samples(digits[0][:7]), chunked.numpy())
+
+
+def test_a_pickle_without_a_newer_parameter_loads_with_its_default(X):
+    model = VAETransformer(4, **FAST).fit(X)
+    state = model.__getstate__()
+    # As pickled by a version that did not have the parameter yet.
+    del state["input_norm"]
+    copy = VAETransformer.__new__(VAETransformer)
+    copy.__setstate__(state)
+    assert copy.input_norm is None
+    np.testing.assert_array_equal(copy.transform(X), model.transform(X))
