@@ -30,8 +30,8 @@ class InferenceMixin:
     def _row_bytes(self, n_features):
         """Bytes one row takes in an inference batch (hook): a few float64 copies
         of the row and of the widest layer."""
-        hidden = np.asarray(self.hidden_layer_sizes, dtype=np.int64).ravel()
-        return 8 * 4 * (n_features + int(hidden.max(initial=0)) + self.n_components)
+        widest = max(self._hidden_sizes(), default=0)
+        return 8 * 4 * (n_features + widest + self.n_components)
 
     def _rows_per_batch(self, n_features):
         """Rows per inference batch: as many as :data:`INFERENCE_BUDGET` holds."""
