@@ -5,7 +5,8 @@ data) is what a recommender's user-item matrix looks like. Each estimator is
 fitted on 2,000 of its rows for one epoch, then ``transform`` (and, for the
 VAE, ``score_samples`` on the first 5,000) runs in a fresh process; the script
 reports the peak resident memory of that process above what the data and
-the model already took. Inference densifies one batch at a time, and the
+the model already took, and the peak that loading the model added
+(``load_peak_mib``, against the pickle's size). Inference densifies one batch at a time, and the
 batch's rows follow the width (``skae._inference.INFERENCE_BUDGET``).
 
 Run: ``python benchmarks/bench_memory.py [--rows 100000] [--features 200000]``
@@ -56,7 +57,9 @@ def child(args):
     import skae  # noqa: F401  (imported before the baseline is read)
 
     X = clicks(args.rows, args.features, args.nnz)
-    model = pickle.loads(Path(args.model).read_bytes())
+    loading = _peak_mib()
+    with open(args.model, "rb") as file:
+        model = pickle.load(file)
     before = _peak_mib()
     start = time.perf_counter()
     model.transform(X)
@@ -64,6 +67,8 @@ def child(args):
         # Scoring decodes every draw at full width: 5,000 rows show its memory.
         model.score_samples(X[:5000])
     print(json.dumps({"peak_above_mib": _peak_mib() - before, "baseline_mib": before,
+                      "load_peak_mib": before - loading,
+                      "model_file_mib": Path(args.model).stat().st_size / 2**20,
                       "seconds": time.perf_counter() - start}))
 
 

@@ -1,6 +1,7 @@
 """skae: autoencoders as scikit-learn estimators."""
 
 from ._autoencoder import AutoencoderTransformer
+from ._classifier import AutoencoderClassifier
 from ._denoising import DenoisingAE
 from ._sparse import SparseCoder
 from ._vae import VAETransformer
@@ -9,6 +10,7 @@ from .exceptions import PosteriorCollapseWarning, TrainingDivergedError
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoencoderClassifier",
     "AutoencoderTransformer",
     "DenoisingAE",
     "PosteriorCollapseWarning",

@@ -17,7 +17,7 @@ from sklearn.utils.validation import validate_data
 
 from ._data import ArrayDataset, check_float32_range, column_moments, split
 from ._fitting import run_epochs
-from ._inference import InferenceMixin
+from ._inference import InferenceMixin, ScoringMixin
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import build_net, resolve_device
 from ._parameters import declare
@@ -28,7 +28,7 @@ from .exceptions import TrainingDivergedError
 from .nn.init import build
 
 
-class BaseAutoencoder(
+class BaseNetworkEstimator(
     InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
     metaclass=ABCMeta,
 ):
@@ -38,6 +38,7 @@ class BaseAutoencoder(
     :mod:`skae._parameters`) and provides the torch module
     (:meth:`_make_module`) and the objective (:meth:`_make_objective`);
     everything else, from input checks to feature names, lives here.
+    :class:`BaseAutoencoder` adds the unsupervised ``fit`` and the scores.
 
     ``fit`` and ``partial_fit`` are transactions: every check runs before
     any fitted state changes, and when training fails (bad input,
@@ -51,6 +52,10 @@ class BaseAutoencoder(
     """
 
     _parameters = ()
+
+    # Defined here, not only in InferenceMixin, so that scikit-learn's
+    # set_output wraps it: it wraps the transform of its own subclasses only.
+    transform = InferenceMixin.transform
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -90,6 +95,10 @@ class BaseAutoencoder(
         """``noise(x, generator)`` applied to training inputs, or None (hook)."""
         return None
 
+    def _pretraining_noise(self):
+        """The input noise of pretraining's first stage (hook): ``_input_noise``'s."""
+        return self._input_noise()
+
     def _extra_callbacks(self):
         """Further skorch callbacks, as ``(name, callback)`` pairs (hook)."""
         return []
@@ -106,6 +115,10 @@ class BaseAutoencoder(
         ``converged`` is True only when ``fit``'s stopping rule ended
         training.
         """
+
+    def _code_width(self):
+        """Width of the code ``transform`` returns (hook)."""
+        return self.n_components
 
     # ------------------------------------------------------------ parameters
     def _hidden_sizes(self):
@@ -184,7 +197,7 @@ class BaseAutoencoder(
         self.net_.module_.set_output_bias(
             likelihood.inverse_link(torch.from_numpy(mean.astype(np.float32))))
         self._start(X)
-        self._n_features_out = self.n_components
+        self._n_features_out = self._code_width()
 
     def _record_history(self):
         history = self.net_.history
@@ -259,6 +272,40 @@ class BaseAutoencoder(
         self._inspect(X, converged=False)
         return outcome
 
+    # ---------------------------------------------------------------- pickle
+    def __getstate__(self):
+        # object.__getstate__ may return the instance's own __dict__.
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = NetState.of(net)
+        return state
+
+    def __setstate__(self, state):
+        net_state = state.pop("_net_state", None)
+        super().__setstate__(state)
+        # A pickle from a version without a parameter added since takes its
+        # default, which is what that version behaved as.
+        for param in self._parameters:
+            if param.name not in self.__dict__:
+                setattr(self, param.name, param.default)
+        if net_state is not None:
+            self.net_ = net_state.restore(self)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
+    """Base of the autoencoders: unsupervised ``fit`` and ``partial_fit``, and scores.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+    """
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder on X.
@@ -299,29 +346,3 @@ class BaseAutoencoder(
             The estimator.
         """
         return self._transaction(self._partial_fit, X)
-
-    # ---------------------------------------------------------------- pickle
-    def __getstate__(self):
-        # object.__getstate__ may return the instance's own __dict__.
-        state = dict(super().__getstate__())
-        net = state.pop("net_", None)
-        if net is not None:
-            state["_net_state"] = NetState.of(net)
-        return state
-
-    def __setstate__(self, state):
-        net_state = state.pop("_net_state", None)
-        super().__setstate__(state)
-        # A pickle from a version without a parameter added since takes its
-        # default, which is what that version behaved as.
-        for param in self._parameters:
-            if param.name not in self.__dict__:
-                setattr(self, param.name, param.default)
-        if net_state is not None:
-            self.net_ = net_state.restore(self)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -30,16 +30,22 @@ def check_float32_range(X, name="X"):
 
 
 class _Rows:
-    """Rows of a dense array (copied to the device once) or of a CSR matrix."""
+    """Rows of a dense array (copied to the device once) or of a CSR matrix.
+
+    Integer arrays (class labels) stay integers (int64); everything else
+    becomes float32.
+    """
 
     def __init__(self, X, device):
         self.device = device
         if sp.issparse(X):
             self.sparse, self.dense = sp.csr_matrix(X, dtype=np.float32), None
         else:
+            X = np.asarray(X)
+            dtype = np.int64 if X.dtype.kind in "iu" else np.float32
             # torch.tensor copies, so read-only or memory-mapped input is safe.
             self.sparse = None
-            self.dense = torch.tensor(np.asarray(X, dtype=np.float32), device=device)
+            self.dense = torch.tensor(X.astype(dtype, copy=False), device=device)
 
     def __len__(self):
         return self.sparse.shape[0] if self.dense is None else self.dense.shape[0]
@@ -77,7 +83,8 @@ class ArrayDataset(torch.utils.data.Dataset):
         The inputs.
     device : str, default="cpu"
     targets : ndarray, CSR matrix or None, default=None
-        One target row per input row; None makes the input its own target.
+        One target row per input row (or one class index per row, as an
+        integer array); None makes the input its own target.
     """
 
     def __init__(self, X, device="cpu", targets=None):

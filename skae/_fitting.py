@@ -111,7 +111,7 @@ class Checkpoint:
 
 
 def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None,
-               keep_best=False, allow_interrupt=True):
+               keep_best=False, allow_interrupt=True, monitor=None):
     """Train ``net`` on ``dataset`` for up to ``max_epochs`` epochs.
 
     Parameters
@@ -132,13 +132,17 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     allow_interrupt : bool
         Turn a KeyboardInterrupt after a complete epoch into an outcome;
         otherwise it propagates, like one before the first complete epoch.
+    monitor : str or None
+        The history column the stopping rule watches; None means
+        ``valid_loss`` with ``valid`` and ``train_loss`` without.
 
     Returns
     -------
     RunOutcome
     """
     net.train_split = None if valid is None else predefined_split(valid)
-    monitor = "train_loss" if valid is None else "valid_loss"
+    if monitor is None:
+        monitor = "train_loss" if valid is None else "valid_loss"
     last = Checkpoint(net, generator)
     best = None
     outcome = RunOutcome()

@@ -15,7 +15,7 @@ INFERENCE_BUDGET = 64 * 2**20
 
 
 class InferenceMixin:
-    """transform, inverse_transform, score_samples and score of a fitted network.
+    """transform and inverse_transform of a fitted network.
 
     Batches hold at most :data:`INFERENCE_BUDGET` bytes (see
     :meth:`_row_bytes`); float64 input is computed in float64.
@@ -31,7 +31,7 @@ class InferenceMixin:
         """Bytes one row takes in an inference batch (hook): a few float64 copies
         of the row and of the widest layer."""
         widest = max(self._hidden_sizes(), default=0)
-        return 8 * 4 * (n_features + widest + self.n_components)
+        return 8 * 4 * (n_features + widest + self._code_width())
 
     def _rows_per_batch(self, n_features):
         """Rows per inference batch: as many as :data:`INFERENCE_BUDGET` holds."""
@@ -107,15 +107,20 @@ class InferenceMixin:
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32], input_name="X")
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self._code_width():
             raise ValueError(
                 f"X has {Z.shape[1]} features, but {type(self).__name__}."
-                f"inverse_transform is expecting n_components={self.n_components} "
-                "features as input."
+                f"inverse_transform is expecting {self._code_width()} features "
+                "(the width of the code) as input."
             )
         check_float32_range(Z)
         recon = self._map(self._decode, Z, "reconstructions")
         return recon.astype(self._output_dtype(Z), copy=False)
+
+
+
+class ScoringMixin:
+    """score_samples and score of a fitted autoencoder: how well it models rows."""
 
     def score_samples(self, X):
         """Per-sample score: the negated training loss of each row.

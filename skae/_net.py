@@ -109,13 +109,19 @@ class TrainingNet(NeuralNet):
         """
         if iterator is None:
             return
-        total, rows, batches = None, 0, 0
+        # An objective that can count errors (a classifier's) has its
+        # validation error rate recorded too, as ``valid_error``.
+        count_errors = None if training else getattr(self.criterion_, "count_errors", None)
+        total, rows, batches, errors = None, 0, 0, None
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             n = len(batch[0])
             weighted = step["loss"].detach() * n
             total = weighted if total is None else total + weighted
+            if count_errors is not None:
+                counts = count_errors(step["y_pred"], batch[1])
+                errors = counts if errors is None else errors + counts
             rows, batches = rows + n, batches + 1
             self.notify("on_batch_end", batch=batch, training=training, **step)
         mean = total.item() / rows
@@ -123,6 +129,9 @@ class TrainingNet(NeuralNet):
             self.check_loss(mean)
         self.history.record(prefix + "_loss", mean)
         self.history.record(prefix + "_batch_count", batches)
+        if errors is not None:
+            wrong, counted = errors.tolist()
+            self.history.record(prefix + "_error", wrong / max(counted, 1))
 
     def train_step(self, batch, **fit_params):
         self.optimizer_.zero_grad(set_to_none=True)

@@ -1,15 +1,46 @@
-"""What a pickled estimator holds of its network: the weights once, on the CPU."""
+"""What a pickled estimator holds of its network: the weights once, on the CPU.
+
+Tensors are stored as numpy arrays. joblib writes those straight to the file
+and reads them back into fresh arrays, and pickle protocol 5 keeps them in
+buffers that the loaded arrays use as they are; either way a loaded model
+takes about its own size in memory, where pickled tensors take twice that
+until loading ends (the unpickler keeps every tensor's serialised bytes).
+Loading then hands the arrays to the rebuilt net without copying them.
+"""
 
 import warnings
 
+import numpy as np
 import torch
 
 from ._fitting import map_tensors
 from ._net import resolve_device, restore_history
 
 
-def _to_cpu(obj):
-    return map_tensors(lambda t: t.detach().cpu(), obj)
+def _to_numpy(tensor):
+    tensor = tensor.detach().cpu()
+    try:
+        return tensor.numpy()
+    except TypeError:  # a dtype numpy lacks (bfloat16): kept as a tensor
+        return tensor
+
+
+def _from_numpy(value):
+    if isinstance(value, np.ndarray):
+        if not value.flags.writeable:
+            # A memory-mapped load: training must not write into the file.
+            value = value.copy()
+        return torch.from_numpy(value)
+    return value
+
+
+def _tensors(obj):
+    """``obj`` (nested dicts and lists) with its numpy arrays as tensors."""
+    if isinstance(obj, dict):
+        return {k: _tensors(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_tensors(v) for v in obj]
+    return _from_numpy(obj)
 
 
 class NetState:
@@ -30,9 +61,9 @@ class NetState:
     @classmethod
     def of(cls, net):
         return cls(
-            _to_cpu(net.module_.state_dict()),
-            _to_cpu(net.criterion_.state_dict()),
-            _to_cpu(net.optimizer_.state_dict()),
+            map_tensors(_to_numpy, net.module_.state_dict()),
+            map_tensors(_to_numpy, net.criterion_.state_dict()),
+            map_tensors(_to_numpy, net.optimizer_.state_dict()),
             [dict(row) for row in net.history],
             net.reference_loss_,
         )
@@ -54,9 +85,15 @@ class NetState:
         # loaded below; the estimator's own generator is left as it was.
         net = estimator._build(estimator.n_features_in_, estimator._batch_size,
                                torch.Generator(), device=device)
-        net.module_.load_state_dict(self.module)
-        net.criterion_.load_state_dict(self.criterion)
-        net.optimizer_.load_state_dict(self.optimizer)
+        # On the CPU the loaded arrays become the weights and the optimiser's
+        # state without a copy (assign; the optimiser is then rebuilt around
+        # the new parameters); on a GPU they are copied to the device.
+        assign = str(net.device) == "cpu"
+        net.module_.load_state_dict(_tensors(self.module), assign=assign)
+        net.criterion_.load_state_dict(_tensors(self.criterion), assign=assign)
+        if assign:
+            net.initialize_optimizer()
+        net.optimizer_.load_state_dict(_tensors(self.optimizer))
         restore_history(net, self.history)
         net.reference_loss_ = self.reference_loss
         return net

@@ -20,18 +20,62 @@ def _encode_all(encoder, dataset, batch_size=4096):
     return ArrayDataset.from_tensor(torch.cat(parts))
 
 
-def greedy_pretrain(estimator, dataset):
-    """Train ``estimator.net_.module_`` one encoder/decoder layer pair at a time.
+def _train_stage(estimator, stage, likelihood, dataset, *, input_noise):
+    """Train the autoencoder ``stage`` to reconstruct ``dataset`` like ``fit`` would."""
+    net = estimator.net_
+    stage_net = build_net(
+        stage, ReconstructionObjective(likelihood),
+        solver=estimator.solver, learning_rate=estimator.learning_rate_init,
+        weight_decay=estimator.weight_decay, batch_size=net.batch_size,
+        shuffle=estimator.shuffle, generator=estimator._rng.generator, device=net.device,
+        verbose=estimator.verbose, input_noise=input_noise,
+    )
+    run_epochs(stage_net, dataset, max_epochs=estimator.max_iter,
+               generator=estimator._rng.generator,
+               stopping=NoImprovementStopping(estimator.tol, estimator.n_iter_no_change),
+               allow_interrupt=False)
+    return [float(row["train_loss"]) for row in stage_net.history]
+
+
+def joint_pretrain(estimator, dataset, autoencoder, likelihood):
+    """Train ``autoencoder`` whole on ``dataset``, like ``fit`` trains an autoencoder.
+
+    Uses the estimator's optimiser settings, batch size, input noise and
+    stopping rule, up to ``max_iter`` epochs. An interrupt propagates.
+
+    Returns
+    -------
+    list of list of float
+        The training loss per epoch, as the one stage.
+    """
+    curve = _train_stage(estimator, autoencoder, likelihood, dataset,
+                         input_noise=estimator._pretraining_noise())
+    autoencoder.train()
+    return [curve]
+
+
+def greedy_pretrain(estimator, dataset, autoencoder=None, likelihood=None):
+    """Train an autoencoder one encoder/decoder layer pair at a time.
 
     Stage ``i`` trains the ``i``-th encoder layer and its mirror decoder
     layer to reconstruct the codes of stage ``i - 1`` (the data for the first
     stage), computed once with the layers already trained. Each stage runs
     like ``fit``: the estimator's optimiser settings and batch size, up to
     ``max_iter`` epochs, stopping by the same rule on the training loss. The
-    first stage uses the estimator's likelihood and input noise, later ones
-    the squared error on clean codes. Temporary layers are drawn from the
-    estimator's generator. An interrupt propagates: the caller's ``fit``
+    first stage uses the likelihood and the estimator's input noise, later
+    ones the squared error on clean codes. Temporary layers are drawn from
+    the estimator's generator. An interrupt propagates: the caller's ``fit``
     then leaves the estimator as it was.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Gives the training settings, the generator and the device.
+    dataset : ArrayDataset
+    autoencoder : Autoencoder or None, default=None
+        The network to pretrain; None means ``estimator.net_.module_``.
+    likelihood : Likelihood or None, default=None
+        Of the first stage; None means the estimator's net's.
 
     Returns
     -------
@@ -39,29 +83,22 @@ def greedy_pretrain(estimator, dataset):
         Training loss per epoch, one list per stage.
     """
     net, generator = estimator.net_, estimator._rng.generator
+    autoencoder = net.module_ if autoencoder is None else autoencoder
+    likelihood = net.criterion_.likelihood if likelihood is None else likelihood
 
     def make_linear(n_in, n_out):
         return build(lambda: nn.Linear(n_in, n_out), generator, device=net.device)
 
-    stages = greedy_stages(net.module_, make_linear)
+    stages = greedy_stages(autoencoder, make_linear)
     curves = []
     for i, stage in enumerate(stages):
         first = i == 0
-        likelihood = (net.criterion_.likelihood if first
-                      else Gaussian(stage.encoder[0].in_features))
-        stage_net = build_net(
-            stage, ReconstructionObjective(likelihood),
-            solver=estimator.solver, learning_rate=estimator.learning_rate_init,
-            weight_decay=estimator.weight_decay, batch_size=net.batch_size,
-            shuffle=estimator.shuffle, generator=generator, device=net.device,
-            verbose=estimator.verbose,
-            input_noise=estimator._input_noise() if first else None,
-        )
-        run_epochs(stage_net, dataset, max_epochs=estimator.max_iter, generator=generator,
-                   stopping=NoImprovementStopping(estimator.tol, estimator.n_iter_no_change),
-                   allow_interrupt=False)
-        curves.append([float(row["train_loss"]) for row in stage_net.history])
+        curves.append(_train_stage(
+            estimator, stage,
+            likelihood if first else Gaussian(stage.encoder[0].in_features), dataset,
+            input_noise=estimator._pretraining_noise() if first else None,
+        ))
         if i < len(stages) - 1:
             dataset = _encode_all(stage.encoder, dataset)
-    net.module_.train()
+    autoencoder.train()
     return curves

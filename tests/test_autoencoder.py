@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import FeatureUnion, make_pipeline
 
+import skae
 from skae import AutoencoderTransformer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -244,6 +245,20 @@ def test_set_output_pandas(digits):
     out = ae.fit_transform(X)
     assert isinstance(out, pd.DataFrame)
     assert list(out.columns) == [f"autoencodertransformer{i}" for i in range(3)]
+
+
+@pytest.mark.parametrize("name", sorted(skae.__all__))
+def test_set_output_applies_to_transform(name, digits):
+    pd = pytest.importorskip("pandas")
+    make = getattr(skae, name)
+    if not (isinstance(make, type) and hasattr(make, "transform")):
+        pytest.skip("not an estimator")
+    X, y = digits
+    model = make(**SMALL).set_output(transform="pandas").fit(X[:300], y[:300])
+    frame = pd.DataFrame(X[300:310], index=range(300, 310))
+    out = model.transform(frame.to_numpy())
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(model.get_feature_names_out())
 
 
 def test_get_feature_names_out(digits):

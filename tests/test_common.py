@@ -8,16 +8,28 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import skae
 
 FAST = {"max_iter": 5, "hidden_layer_sizes": (8,), "random_state": 0}
+# The classifier checks demand a training accuracy above 0.83, which takes
+# more than 5 epochs of one batch.
+FAST_FOR = {"AutoencoderClassifier": {"max_iter": 200}}
 
 PUBLIC = [getattr(skae, name) for name in skae.__all__
           if isinstance(getattr(skae, name), type) and hasattr(getattr(skae, name), "fit")]
 
 # Every estimator with its defaults as a user meets it (the checks' data sets
 # are small enough for full training), and a small fast variant.
-ESTIMATORS = [make() for make in PUBLIC] + [make(**FAST) for make in PUBLIC]
+ESTIMATORS = [make() for make in PUBLIC] + [
+    make(**{**FAST, **FAST_FOR.get(make.__name__, {})}) for make in PUBLIC
+]
 
-# No check is expected to fail; a failure here is a bug.
-EXPECTED_FAILURES = {}
+# One check is expected to fail; any other failure is a bug.
+EXPECTED_FAILURES = {
+    "AutoencoderClassifier": {
+        # It fits labels [-1, 1]; -1 marks unlabelled rows here, as in
+        # sklearn.semi_supervised, whose classifiers the check exempts by name.
+        # test_classifier.py runs the rest of it.
+        "check_classifiers_classes": "-1 marks unlabelled rows",
+    },
+}
 
 
 def test_every_public_estimator_is_checked():
@@ -28,7 +40,10 @@ def test_every_public_estimator_is_checked():
     assert "AutoencoderTransformer" in public
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda e: EXPECTED_FAILURES)
+@parametrize_with_checks(
+    ESTIMATORS,
+    expected_failed_checks=lambda e: EXPECTED_FAILURES.get(type(e).__name__, {}),
+)
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

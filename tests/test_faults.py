@@ -151,6 +151,20 @@ def test_pickle_holds_the_network_once(make, X):
     np.testing.assert_array_equal(copy.transform(X), model.transform(X))
 
 
+@pytest.mark.parametrize("make", MAKERS)
+def test_loading_takes_the_stored_arrays_without_copying_them(make, X):
+    from skae._persistence import NetState
+
+    model = make(4, **FAST).fit(X)
+    state = NetState.of(model.net_)
+    net = state.restore(model)
+    for name, param in net.module_.named_parameters():
+        assert param.data_ptr() == state.module[name].ctypes.data, name
+    # The optimiser steps the loaded parameters, not the ones they replaced.
+    stepped = {id(p) for group in net.optimizer_.param_groups for p in group["params"]}
+    assert {id(p) for p in net.module_.parameters()} <= stepped
+
+
 def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(X, monkeypatch):
     import torch
 

@@ -5,6 +5,7 @@ modules here can be used on their own in a hand-written training loop.
 """
 
 from .autoencoder import Autoencoder, MLPAutoencoder
+from .classifier import ClassificationObjective, EncoderClassifier
 from .contractive import contractive_penalty
 from .conv import ConvAutoencoder, PixelBias, conv_decoder, conv_encoder
 from .dictionary import init_dictionary
@@ -30,9 +31,11 @@ __all__ = [
     "LIKELIHOODS",
     "Autoencoder",
     "Bernoulli",
+    "ClassificationObjective",
     "ConvAutoencoder",
     "Corruption",
     "ELBOObjective",
+    "EncoderClassifier",
     "Gaussian",
     "GaussianMLPVAE",
     "InputDropout",

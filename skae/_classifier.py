@@ -1,0 +1,485 @@
+"""AutoencoderClassifier: an autoencoder's encoder, pretrained, then fine-tuned on labels."""
+
+import math
+import warnings
+from dataclasses import replace
+from numbers import Number, Real
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _parameters as params
+from ._base import BaseNetworkEstimator
+from ._data import ArrayDataset, check_float32_range
+from ._fitting import run_epochs
+from ._pretraining import greedy_pretrain, joint_pretrain
+from ._stopping import NoImprovementStopping
+from .nn import ACTIVATIONS, Corruption, MLPAutoencoder, SparsityPenalty
+from .nn.classifier import UNLABELED, ClassificationObjective, EncoderClassifier
+
+
+def unlabeled_rows(y):
+    """Mask of the rows of ``y`` marked unlabelled (-1, scikit-learn's convention)."""
+    if y.dtype.kind in "iuf":
+        return y == -1
+    if y.dtype == object:
+        return np.fromiter((isinstance(v, Number) and v == -1 for v in y), bool, len(y))
+    return np.zeros(len(y), dtype=bool)
+
+
+class AutoencoderClassifier(ClassifierMixin, BaseNetworkEstimator):
+    """Classifier on an autoencoder's encoder: pretrained without labels, then fine-tuned.
+
+    An MLP encoder with a mirrored decoder is first trained as an
+    autoencoder on every row of X, labelled or not ("autoencoders as an
+    initialization method"); then a softmax layer is put on the code and the
+    encoder and that layer are trained together on the labelled rows to
+    minimise the cross-entropy, as :class:`~sklearn.neural_network.MLPClassifier`
+    trains. Rows labelled ``-1`` are unlabelled, as in
+    :mod:`sklearn.semi_supervised`: they serve in pretraining and in the
+    optional reconstruction term, so that a few labels and many unlabelled
+    rows train one classifier.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Widths of the encoder's layers; the last is the code, on which the
+        softmax layer sits and which ``transform`` returns. The decoder
+        mirrors them.
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of every encoder layer (the code included) and of the
+        decoder's hidden layers.
+    pretrain : {"autoencoder", "greedy"} or None, default="autoencoder"
+        How the encoder is trained before it sees a label:
+        ``"autoencoder"`` trains the whole autoencoder to reconstruct X;
+        ``"greedy"`` trains one encoder/decoder layer pair at a time, each
+        on the codes of the previous one (a stacked autoencoder, see
+        :class:`AutoencoderTransformer`); None starts fine-tuning from
+        random weights, which makes the model an ``MLPClassifier``. Each
+        stage runs like ``fit``: up to ``max_iter`` epochs with the same
+        optimiser and stopping rule on its training loss.
+    reconstruction_weight : float, default=0.0
+        Keep reconstructing while fine-tuning: the loss becomes the
+        cross-entropy on the labelled rows plus this weight times the
+        reconstruction loss on all rows. With unlabelled rows, each epoch
+        then visits every row once, and the labelled rows as often as it
+        takes them to make up about half of the epoch.
+    likelihood : {"gaussian", "bernoulli", "multinomial", "poisson"} or Likelihood \
+subclass, default="gaussian"
+        The distribution of the data given the decoder's output, which sets
+        the reconstruction loss of pretraining and of the reconstruction
+        term (see :class:`AutoencoderTransformer`).
+    noise : {"gaussian", "masking"} or None, default=None
+        Corrupt the inputs of pretraining (of its first stage with
+        ``"greedy"``) as :class:`DenoisingAE` does: ``"gaussian"`` adds
+        ``N(0, noise_level^2)``, ``"masking"`` zeroes a fraction
+        ``noise_level`` of the values. Fine-tuning sees clean inputs.
+    noise_level : float, default=0.1
+        Standard deviation (``"gaussian"``) or fraction of masked values
+        (``"masking"``, below 1).
+    contractive : float, default=0.0
+        Weight of the contractive penalty in pretraining (see
+        :class:`AutoencoderTransformer`).
+    sparsity : float, default=0.0
+        Weight of an L1 penalty on the code in pretraining, the mean
+        absolute activation of the code's units.
+    solver : {"adam", "adamw", "sgd"}, default="adam"
+        Optimiser (``"sgd"`` uses momentum 0.9).
+    learning_rate_init : float, default=1e-3
+        Step size of the optimiser.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, applied by the optimiser (the role of
+        ``alpha`` in :class:`~sklearn.neural_network.MLPClassifier`).
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs of fine-tuning, and of each pretraining
+        stage.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch.
+    tol : float, default=1e-4
+        An epoch improves on the best loss (in nats per row) or validation
+        error rate only if it lowers it by more than ``tol``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the labelled rows and stop
+        fine-tuning when their error rate stops improving; the weights of
+        the best epoch are kept.
+    validation_fraction : float, default=0.1
+        Share of the labelled rows held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Training ends once more than this many epochs in a row fail to
+        improve by ``tol``, as in MLPClassifier.
+    device : {"cpu", "cuda", "cuda:N", "auto"}, default="cpu"
+        Where the network runs; ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, noise and the validation
+        split, without reading or changing global random state.
+    verbose : int, default=0
+        0 is silent, 1 prints a table with one row per epoch, 2 adds a
+        progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, -1 (unlabelled) excluded.
+    net_ : skorch.NeuralNet
+        The trained network; ``net_.module_`` is a
+        :class:`skae.nn.EncoderClassifier`.
+    n_iter_ : int
+        Epochs of fine-tuning (``partial_fit`` calls included).
+    loss_curve_ : list of float
+        Mean training loss per row after each fine-tuning epoch.
+    pretrain_loss_curves_ : list of list of float
+        Training loss per epoch of each pretraining stage (one stage for
+        ``"autoencoder"``, one per layer for ``"greedy"``); empty without
+        pretraining.
+    best_loss_ : float or None
+        Lowest training loss; None with early stopping.
+    validation_scores_ : list of float or None
+        Accuracy on the held-out rows after each epoch when
+        ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``, when X has string
+        feature names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same network without
+        pretraining or unlabelled rows.
+    sklearn.semi_supervised.SelfTrainingClassifier : Another way to use
+        unlabelled rows.
+
+    Notes
+    -----
+    Greedy layer-wise pretraining followed by supervised fine-tuning is
+    the method of Bengio et al. (2007) and Hinton & Salakhutdinov (2006).
+    ``transform`` returns the fine-tuned code (the last encoder layer's
+    activations), and ``inverse_transform`` decodes codes with the decoder,
+    which fine-tuning leaves as pretraining left it unless
+    ``reconstruction_weight > 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> clf = AutoencoderClassifier(max_iter=20, random_state=0).fit(X[:1500], y[:1500])
+    >>> clf.predict(X[1500:]).shape
+    (297,)
+    >>> bool(clf.score(X[1500:], y[1500:]) > 0.9)
+    True
+
+    A few labels and many unlabelled rows (marked -1):
+
+    >>> y_few = np.where(np.arange(1500) < 150, y[:1500], -1)
+    >>> clf.fit(X[:1500], y_few).classes_
+    array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    """
+
+    _parameters = (
+        # Positional, as in MLPClassifier.
+        replace(params.HIDDEN_LAYER_SIZES, positional=True),
+        params.ACTIVATION,
+        params.Param("pretrain", "autoencoder",
+                     [StrOptions({"autoencoder", "greedy"}), None]),
+        params.Param("reconstruction_weight", 0.0, [Interval(Real, 0, None, closed="left")]),
+        params.LIKELIHOOD,
+        params.Param("noise", None, [StrOptions({"gaussian", "masking"}), None]),
+        params.Param("noise_level", 0.1, [Interval(Real, 0, None, closed="left")]),
+        params.CONTRACTIVE,
+        params.Param("sparsity", 0.0, [Interval(Real, 0, None, closed="left")]),
+        *params.TRAINING,
+    )
+
+    # -------------------------------------------------------------- hooks
+    def _code_width(self):
+        return self._hidden_sizes()[-1]
+
+    def _check_params(self, n_features):
+        super()._check_params(n_features)
+        if not self._hidden_sizes():
+            raise ValueError(
+                "AutoencoderClassifier needs at least one hidden layer, whose "
+                "activations are the code the classifier sits on; got "
+                "hidden_layer_sizes=(). Use LogisticRegression for a linear model."
+            )
+        if self.noise == "masking" and not self.noise_level < 1:
+            raise ValueError(
+                f"noise='masking' needs noise_level in [0, 1), got {self.noise_level}: "
+                "it is the fraction of values set to 0."
+            )
+
+    def _make_module(self, n_features):
+        hidden = self._hidden_sizes()
+        autoencoder = MLPAutoencoder(
+            n_features, hidden[-1], hidden[:-1], self.activation,
+            code_layer=ACTIVATIONS[self.activation](),
+            contractive=self.contractive,
+            code_penalty=SparsityPenalty("l1", self.sparsity) if self.sparsity > 0 else None,
+        )
+        return EncoderClassifier(autoencoder, hidden[-1], len(self.classes_),
+                                 reconstruct=self.reconstruction_weight > 0)
+
+    def _make_objective(self, likelihood):
+        return ClassificationObjective(likelihood, self.reconstruction_weight)
+
+    def _pretraining_noise(self):
+        if self.noise is None:
+            return None
+        return Corruption(self.noise, self.noise_level, self.n_features_in_)
+
+    # ------------------------------------------------------------- labels
+    def _validate_training_data(self, X, y, *, reset):
+        X, y = validate_data(self, X, y, reset=reset, accept_sparse="csr",
+                             dtype=[np.float64, np.float32], ensure_min_samples=2)
+        check_float32_range(X)
+        # Only labelled rows: -1 beside string labels is not a label type.
+        check_classification_targets(y[~unlabeled_rows(y)])
+        return X, y
+
+    def _set_classes(self, y):
+        unlabeled = unlabeled_rows(y)
+        if unlabeled.all():
+            raise ValueError(
+                "Every row of y is -1 (unlabelled); AutoencoderClassifier needs some "
+                "labelled rows. To learn from X alone use AutoencoderTransformer."
+            )
+        classes = np.unique(y[~unlabeled])
+        if len(classes) < 2:
+            raise ValueError(
+                f"AutoencoderClassifier needs labelled rows of at least 2 classes; the "
+                f"labelled rows of y all belong to class {classes[0]!r}."
+            )
+        self.classes_ = classes
+
+    def _class_indices(self, y):
+        """Each row's index in ``classes_``; -1 for an unlabelled row."""
+        unlabeled = unlabeled_rows(y)
+        labels = y[~unlabeled]
+        index = np.searchsorted(self.classes_, labels)
+        index = np.minimum(index, len(self.classes_) - 1)
+        unknown = self.classes_[index] != labels
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not in classes_ ({self.classes_.tolist()}): "
+                f"{np.unique(labels[unknown]).tolist()}. Pass every class to the first "
+                "partial_fit call with classes=, or refit with fit."
+            )
+        out = np.full(len(y), UNLABELED, dtype=np.int64)
+        out[~unlabeled] = index
+        return out
+
+    # ------------------------------------------------------------ training
+    def _fine_tuning_sets(self, inputs, classes, *, validation):
+        """The fine-tuning rows (and held-out labelled rows), sharing ``inputs``'s rows."""
+        data = ArrayDataset(inputs.inputs, self.net_.device, targets=classes)
+        labelled = torch.from_numpy(np.flatnonzero(classes != UNLABELED))
+        unlabelled = torch.from_numpy(np.flatnonzero(classes == UNLABELED))
+        valid = None
+        if validation:
+            n = len(labelled)
+            n_valid = math.ceil(self.validation_fraction * n)
+            if n_valid < 1 or n - n_valid < 1:
+                raise ValueError(
+                    f"early_stopping=True with validation_fraction={self.validation_fraction} "
+                    f"leaves {n - n_valid} training and {n_valid} validation row(s) out of "
+                    f"{n} labelled rows; both need at least one. Label more rows or set "
+                    "early_stopping=False."
+                )
+            order = labelled[torch.randperm(n, generator=self._rng.generator)]
+            valid, labelled = data.subset(order[:n_valid]), order[n_valid:].sort().values
+        if self.reconstruction_weight > 0 and len(unlabelled):
+            # Unlabelled rows only feed the reconstruction term; repeating the
+            # labelled ones keeps labels in most batches however few they are.
+            repeats = max(1, math.ceil(len(unlabelled) / len(labelled)))
+            return data.subset(torch.cat([unlabelled, labelled.repeat(repeats)])), valid
+        if len(labelled) == len(data):
+            return data, valid
+        return data.subset(labelled), valid
+
+    def _pretrain_network(self, inputs):
+        autoencoder = self.net_.module_.autoencoder
+        likelihood = self.net_.criterion_.likelihood
+        self.pretrain_loss_curves_ = []
+        if self.pretrain == "autoencoder":
+            self.pretrain_loss_curves_ = joint_pretrain(self, inputs, autoencoder, likelihood)
+        elif self.pretrain == "greedy":
+            self.pretrain_loss_curves_ = greedy_pretrain(self, inputs, autoencoder, likelihood)
+
+    def _record_history(self):
+        history = self.net_.history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [float(row["train_loss"]) for row in history]
+        if self.early_stopping:
+            self.validation_scores_ = [
+                1.0 - float(row["valid_error"]) for row in history if "valid_error" in row
+            ]
+            self.best_validation_score_ = max(self.validation_scores_, default=None)
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = min(self.loss_curve_, default=None)
+
+    def _fit(self, data):
+        X, y = self._validate_training_data(*data, reset=True)
+        self._set_classes(y)
+        classes = self._class_indices(y)
+        self._setup(X)
+        inputs = ArrayDataset(X, self.net_.device)
+        self._pretrain_network(inputs)
+        train, valid = self._fine_tuning_sets(inputs, classes, validation=self.early_stopping)
+        del inputs
+        outcome = run_epochs(
+            self.net_, train, max_epochs=self.max_iter, generator=self._rng.generator,
+            valid=valid, stopping=NoImprovementStopping(self.tol, self.n_iter_no_change),
+            keep_best=self.early_stopping,
+            monitor="valid_error" if self.early_stopping else "train_loss",
+        )
+        self._record_history()
+        if not (outcome.converged or outcome.interrupted):
+            warnings.warn(
+                f"AutoencoderClassifier stopped after max_iter={self.max_iter} epochs "
+                "without converging; consider a larger max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return outcome
+
+    def _partial_fit(self, data):
+        X, y, classes = data
+        first_call = not hasattr(self, "net_")
+        if first_call and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: the "
+                "classes of all the data to come, as a list of labels."
+            )
+        X, y = self._validate_training_data(X, y, reset=first_call)
+        if first_call:
+            self._set_classes(np.asarray(classes))
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={list(classes)!r} differs from the classes of the first "
+                f"partial_fit call, {self.classes_.tolist()}."
+            )
+        indices = self._class_indices(y)
+        if first_call:
+            self._setup(X)
+        if (indices == UNLABELED).all() and self.reconstruction_weight == 0:
+            raise ValueError(
+                "Every row of y is -1 (unlabelled), and with reconstruction_weight=0 "
+                "fine-tuning learns from labelled rows only; pass labelled rows."
+            )
+        train, _ = self._fine_tuning_sets(ArrayDataset(X, self.net_.device), indices,
+                                          validation=False)
+        outcome = run_epochs(self.net_, train, max_epochs=1, generator=self._rng.generator)
+        self._record_history()
+        return outcome
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Pretrain on every row of X, then fine-tune on the labelled ones.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse input must be CSR; it is densified one
+            batch at a time.
+        y : array-like of shape (n_samples,)
+            Class labels; -1 marks an unlabelled row.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._transaction(self._fit, (X, y))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Fine-tune for one epoch on X, continuing from the current weights.
+
+        The first call initialises the network from ``random_state`` and
+        needs ``classes``; nothing is pretrained.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels; -1 marks an unlabelled row, which only the
+            reconstruction term uses.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the data to come; required on the first call.
+
+        Returns
+        -------
+        self : object
+            The classifier.
+        """
+        return self._transaction(self._partial_fit, (X, y, classes))
+
+    # ------------------------------------------------------------ predict
+    def _class_outputs(self, X, fn, what):
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        return self._map(lambda module, criterion, x: fn(module.logits(x)), X, what)
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return self._class_outputs(X, lambda z: torch.softmax(z, dim=1), "probabilities")
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        return self._class_outputs(X, lambda z: torch.log_softmax(z, dim=1),
+                                   "log-probabilities")
+
+    def predict(self, X):
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags
