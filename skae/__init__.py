@@ -5,6 +5,7 @@ from ._classifier import AutoencoderClassifier
 from ._denoising import DenoisingAE
 from ._sparse import SparseCoder
 from ._vae import VAETransformer
+from ._vae_classifier import VAEClassifier
 from .exceptions import PosteriorCollapseWarning, TrainingDivergedError
 
 __version__ = "0.1.0"
@@ -16,6 +17,7 @@ __all__ = [
     "PosteriorCollapseWarning",
     "SparseCoder",
     "TrainingDivergedError",
+    "VAEClassifier",
     "VAETransformer",
     "__version__",
 ]

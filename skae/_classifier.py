@@ -1,38 +1,18 @@
 """AutoencoderClassifier: an autoencoder's encoder, pretrained, then fine-tuned on labels."""
 
-import math
-import warnings
 from dataclasses import replace
-from numbers import Number, Real
+from numbers import Real
 
-import numpy as np
-import torch
-from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _parameters as params
-from ._base import BaseNetworkEstimator
-from ._data import ArrayDataset, check_float32_range
-from ._fitting import run_epochs
+from ._classification import BaseNetworkClassifier
 from ._pretraining import greedy_pretrain, joint_pretrain
-from ._stopping import NoImprovementStopping
 from .nn import ACTIVATIONS, Corruption, MLPAutoencoder, SparsityPenalty
-from .nn.classifier import UNLABELED, ClassificationObjective, EncoderClassifier
+from .nn.classifier import ClassificationObjective, EncoderClassifier
 
 
-def unlabeled_rows(y):
-    """Mask of the rows of ``y`` marked unlabelled (-1, scikit-learn's convention)."""
-    if y.dtype.kind in "iuf":
-        return y == -1
-    if y.dtype == object:
-        return np.fromiter((isinstance(v, Number) and v == -1 for v in y), bool, len(y))
-    return np.zeros(len(y), dtype=bool)
-
-
-class AutoencoderClassifier(ClassifierMixin, BaseNetworkEstimator):
+class AutoencoderClassifier(BaseNetworkClassifier):
     """Classifier on an autoencoder's encoder: pretrained without labels, then fine-tuned.
 
     An MLP encoder with a mirrored decoder is first trained as an
@@ -239,76 +219,10 @@ subclass, default="gaussian"
             return None
         return Corruption(self.noise, self.noise_level, self.n_features_in_)
 
-    # ------------------------------------------------------------- labels
-    def _validate_training_data(self, X, y, *, reset):
-        X, y = validate_data(self, X, y, reset=reset, accept_sparse="csr",
-                             dtype=[np.float64, np.float32], ensure_min_samples=2)
-        check_float32_range(X)
-        # Only labelled rows: -1 beside string labels is not a label type.
-        check_classification_targets(y[~unlabeled_rows(y)])
-        return X, y
+    def _uses_unlabelled(self):
+        return self.reconstruction_weight > 0
 
-    def _set_classes(self, y):
-        unlabeled = unlabeled_rows(y)
-        if unlabeled.all():
-            raise ValueError(
-                "Every row of y is -1 (unlabelled); AutoencoderClassifier needs some "
-                "labelled rows. To learn from X alone use AutoencoderTransformer."
-            )
-        classes = np.unique(y[~unlabeled])
-        if len(classes) < 2:
-            raise ValueError(
-                f"AutoencoderClassifier needs labelled rows of at least 2 classes; the "
-                f"labelled rows of y all belong to class {classes[0]!r}."
-            )
-        self.classes_ = classes
-
-    def _class_indices(self, y):
-        """Each row's index in ``classes_``; -1 for an unlabelled row."""
-        unlabeled = unlabeled_rows(y)
-        labels = y[~unlabeled]
-        index = np.searchsorted(self.classes_, labels)
-        index = np.minimum(index, len(self.classes_) - 1)
-        unknown = self.classes_[index] != labels
-        if unknown.any():
-            raise ValueError(
-                f"y contains labels not in classes_ ({self.classes_.tolist()}): "
-                f"{np.unique(labels[unknown]).tolist()}. Pass every class to the first "
-                "partial_fit call with classes=, or refit with fit."
-            )
-        out = np.full(len(y), UNLABELED, dtype=np.int64)
-        out[~unlabeled] = index
-        return out
-
-    # ------------------------------------------------------------ training
-    def _fine_tuning_sets(self, inputs, classes, *, validation):
-        """The fine-tuning rows (and held-out labelled rows), sharing ``inputs``'s rows."""
-        data = ArrayDataset(inputs.inputs, self.net_.device, targets=classes)
-        labelled = torch.from_numpy(np.flatnonzero(classes != UNLABELED))
-        unlabelled = torch.from_numpy(np.flatnonzero(classes == UNLABELED))
-        valid = None
-        if validation:
-            n = len(labelled)
-            n_valid = math.ceil(self.validation_fraction * n)
-            if n_valid < 1 or n - n_valid < 1:
-                raise ValueError(
-                    f"early_stopping=True with validation_fraction={self.validation_fraction} "
-                    f"leaves {n - n_valid} training and {n_valid} validation row(s) out of "
-                    f"{n} labelled rows; both need at least one. Label more rows or set "
-                    "early_stopping=False."
-                )
-            order = labelled[torch.randperm(n, generator=self._rng.generator)]
-            valid, labelled = data.subset(order[:n_valid]), order[n_valid:].sort().values
-        if self.reconstruction_weight > 0 and len(unlabelled):
-            # Unlabelled rows only feed the reconstruction term; repeating the
-            # labelled ones keeps labels in most batches however few they are.
-            repeats = max(1, math.ceil(len(unlabelled) / len(labelled)))
-            return data.subset(torch.cat([unlabelled, labelled.repeat(repeats)])), valid
-        if len(labelled) == len(data):
-            return data, valid
-        return data.subset(labelled), valid
-
-    def _pretrain_network(self, inputs):
+    def _before_training(self, inputs):
         autoencoder = self.net_.module_.autoencoder
         likelihood = self.net_.criterion_.likelihood
         self.pretrain_loss_curves_ = []
@@ -316,170 +230,3 @@ subclass, default="gaussian"
             self.pretrain_loss_curves_ = joint_pretrain(self, inputs, autoencoder, likelihood)
         elif self.pretrain == "greedy":
             self.pretrain_loss_curves_ = greedy_pretrain(self, inputs, autoencoder, likelihood)
-
-    def _record_history(self):
-        history = self.net_.history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = [float(row["train_loss"]) for row in history]
-        if self.early_stopping:
-            self.validation_scores_ = [
-                1.0 - float(row["valid_error"]) for row in history if "valid_error" in row
-            ]
-            self.best_validation_score_ = max(self.validation_scores_, default=None)
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_, default=None)
-
-    def _fit(self, data):
-        X, y = self._validate_training_data(*data, reset=True)
-        self._set_classes(y)
-        classes = self._class_indices(y)
-        self._setup(X)
-        inputs = ArrayDataset(X, self.net_.device)
-        self._pretrain_network(inputs)
-        train, valid = self._fine_tuning_sets(inputs, classes, validation=self.early_stopping)
-        del inputs
-        outcome = run_epochs(
-            self.net_, train, max_epochs=self.max_iter, generator=self._rng.generator,
-            valid=valid, stopping=NoImprovementStopping(self.tol, self.n_iter_no_change),
-            keep_best=self.early_stopping,
-            monitor="valid_error" if self.early_stopping else "train_loss",
-        )
-        self._record_history()
-        if not (outcome.converged or outcome.interrupted):
-            warnings.warn(
-                f"AutoencoderClassifier stopped after max_iter={self.max_iter} epochs "
-                "without converging; consider a larger max_iter.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        return outcome
-
-    def _partial_fit(self, data):
-        X, y, classes = data
-        first_call = not hasattr(self, "net_")
-        if first_call and classes is None:
-            raise ValueError(
-                "classes must be passed on the first call to partial_fit: the "
-                "classes of all the data to come, as a list of labels."
-            )
-        X, y = self._validate_training_data(X, y, reset=first_call)
-        if first_call:
-            self._set_classes(np.asarray(classes))
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
-                f"classes={list(classes)!r} differs from the classes of the first "
-                f"partial_fit call, {self.classes_.tolist()}."
-            )
-        indices = self._class_indices(y)
-        if first_call:
-            self._setup(X)
-        if (indices == UNLABELED).all() and self.reconstruction_weight == 0:
-            raise ValueError(
-                "Every row of y is -1 (unlabelled), and with reconstruction_weight=0 "
-                "fine-tuning learns from labelled rows only; pass labelled rows."
-            )
-        train, _ = self._fine_tuning_sets(ArrayDataset(X, self.net_.device), indices,
-                                          validation=False)
-        outcome = run_epochs(self.net_, train, max_epochs=1, generator=self._rng.generator)
-        self._record_history()
-        return outcome
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Pretrain on every row of X, then fine-tune on the labelled ones.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input must be CSR; it is densified one
-            batch at a time.
-        y : array-like of shape (n_samples,)
-            Class labels; -1 marks an unlabelled row.
-
-        Returns
-        -------
-        self : object
-            The fitted classifier.
-        """
-        return self._transaction(self._fit, (X, y))
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
-        """Fine-tune for one epoch on X, continuing from the current weights.
-
-        The first call initialises the network from ``random_state`` and
-        needs ``classes``; nothing is pretrained.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels; -1 marks an unlabelled row, which only the
-            reconstruction term uses.
-        classes : array-like of shape (n_classes,), default=None
-            Every class of the data to come; required on the first call.
-
-        Returns
-        -------
-        self : object
-            The classifier.
-        """
-        return self._transaction(self._partial_fit, (X, y, classes))
-
-    # ------------------------------------------------------------ predict
-    def _class_outputs(self, X, fn, what):
-        check_is_fitted(self)
-        X = self._validate_input(X, reset=False)
-        return self._map(lambda module, criterion, x: fn(module.logits(x)), X, what)
-
-    def predict_proba(self, X):
-        """Probability of each class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        return self._class_outputs(X, lambda z: torch.softmax(z, dim=1), "probabilities")
-
-    def predict_log_proba(self, X):
-        """Logarithm of the probability of each class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        return self._class_outputs(X, lambda z: torch.log_softmax(z, dim=1),
-                                   "log-probabilities")
-
-    def predict(self, X):
-        """Most probable class of each row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
-        return tags

@@ -1,7 +1,10 @@
-"""The comparison behind ``python -m skae``: skae's autoencoders beside scikit-learn's reducers.
+"""The comparisons behind ``python -m skae``, on scikit-learn's digits.
 
-Public so that the main job's table, and the benchmarks that extend it to
-other data sets, can be reproduced with the same models and measures.
+skae's autoencoders beside scikit-learn's reducers (:func:`compare`), and
+its classifier beside scikit-learn's, with every label and with few
+(:func:`compare_classifiers`). Public so that the main job's tables, and
+the benchmarks that extend them to other data sets, can be reproduced with
+the same models and measures.
 """
 
 import time
@@ -17,10 +20,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.semi_supervised import LabelSpreading
 
 from ._autoencoder import AutoencoderTransformer
+from ._classifier import AutoencoderClassifier
 from ._denoising import DenoisingAE
 from ._sparse import SparseCoder
 from ._vae import VAETransformer
@@ -121,6 +127,11 @@ def evaluate(model, X_train, X_test, y_train=None, y_test=None, *, random_state=
     return (row, model) if return_estimator else row
 
 
+def _digits_split(random_state):
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.25, random_state=random_state, stratify=y)
+
+
 def compare(models=None, *, n_components=16, random_state=0, plot_dir=None):
     """Fit each model on 75% of the digits and measure it on the other 25%.
 
@@ -147,10 +158,7 @@ def compare(models=None, *, n_components=16, random_state=0, plot_dir=None):
     """
     if models is None:
         models = default_models(n_components, random_state)
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X / 16.0, y, test_size=0.25, random_state=random_state, stratify=y
-    )
+    X_train, X_test, y_train, y_test = _digits_split(random_state)
     rows, fitted = [], {}
     for name, model in models.items():
         row, fitted[name] = evaluate(model, X_train, X_test, y_train, y_test,
@@ -159,6 +167,85 @@ def compare(models=None, *, n_components=16, random_state=0, plot_dir=None):
     if plot_dir is not None:
         write_plots(fitted, X_test, plot_dir)
     return rows
+
+
+def default_classifiers(random_state):
+    """The classifiers :func:`compare_classifiers` compares, all with their defaults.
+
+    ``LabelSpreading`` learns from unlabelled rows (marked -1) as
+    :class:`~skae.AutoencoderClassifier` does; the others see only the
+    labelled rows.
+    """
+    return {
+        "AutoencoderClassifier": AutoencoderClassifier(random_state=random_state),
+        "MLPClassifier": MLPClassifier(random_state=random_state),
+        "LogisticRegression": LogisticRegression(max_iter=2000),
+        "LabelSpreading": LabelSpreading(),
+    }
+
+
+def keep_labels(y, share, random_state):
+    """``y`` with all but ``share`` of each class's labels replaced by -1 (unlabelled)."""
+    rng = np.random.default_rng(random_state)
+    kept = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        kept[rng.choice(rows, max(1, round(share * len(rows))), replace=False)] = True
+    return np.where(kept, y, -1)
+
+
+def compare_classifiers(models=None, *, label_shares=(1.0, 0.05), random_state=0):
+    """Test accuracy of classifiers on digits, trained with every label and with few.
+
+    The split is :func:`compare`'s. For each share of labels kept (per
+    class, at least one), the other training rows are marked -1: models
+    that learn from unlabelled rows (``AutoencoderClassifier``,
+    ``LabelSpreading``) get every row, the others the labelled rows only.
+
+    Parameters
+    ----------
+    models : dict of str to estimator, default=None
+        Classifiers; None uses :func:`default_classifiers`.
+    label_shares : sequence of float, default=(1.0, 0.05)
+        Shares of the training labels kept.
+    random_state : int, default=0
+        Seeds the split, the labels kept and every model.
+
+    Returns
+    -------
+    list of dict
+        One dict per model and share: ``model``, ``labels`` (the number of
+        labelled rows), ``accuracy`` and ``fit_seconds``.
+    """
+    if models is None:
+        models = default_classifiers(random_state)
+    X_train, X_test, y_train, y_test = _digits_split(random_state)
+    rows = []
+    for share in label_shares:
+        y_kept = keep_labels(y_train, share, random_state)
+        labelled = y_kept != -1
+        for name, model in models.items():
+            model = clone(model)
+            semi_supervised = isinstance(model, (AutoencoderClassifier, LabelSpreading))
+            X_fit, y_fit = (X_train, y_kept) if semi_supervised else (X_train[labelled],
+                                                                       y_kept[labelled])
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(X_fit, y_fit)
+            rows.append({"model": name, "labels": int(labelled.sum()),
+                         "accuracy": float(model.score(X_test, y_test)),
+                         "fit_seconds": time.perf_counter() - start})
+    return rows
+
+
+def format_classifier_table(rows):
+    """Render :func:`compare_classifiers`'s rows as a plain-text table."""
+    lines = [f"{'model':24s} {'labels':>7s} {'accuracy':>9s} {'fit (s)':>8s}"]
+    for r in rows:
+        lines.append(f"{r['model']:24s} {r['labels']:7d} {r['accuracy']:9.3f} "
+                     f"{r['fit_seconds']:8.2f}")
+    return "\n".join(lines)
 
 
 def write_plots(models, X_test, folder):

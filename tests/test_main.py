@@ -2,10 +2,18 @@
 
 import numpy as np
 from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
 
 from skae import AutoencoderTransformer
 from skae.__main__ import main
-from skae.comparison import compare, evaluate, format_table
+from skae.comparison import (
+    compare,
+    compare_classifiers,
+    evaluate,
+    format_classifier_table,
+    format_table,
+    keep_labels,
+)
 
 
 def test_compare_measures_every_model():
@@ -59,12 +67,46 @@ def test_main_prints_the_table(capsys, monkeypatch):
 
     fast = {"PCA": PCA(2)}
     monkeypatch.setattr(comparison, "default_models", lambda n, r: fast)
-    monkeypatch.setattr("skae.__main__.compare",
-                        lambda **kw: comparison.compare(**kw))
+    monkeypatch.setattr(comparison, "default_classifiers",
+                        lambda r: {"LogisticRegression": LogisticRegression(max_iter=500)})
     main(["--n-components", "2"])
-    out = capsys.readouterr().out
-    assert "held-out error" in out and "PCA" in out
-    assert np.isfinite(float(out.splitlines()[-1].split()[1]))
+    out = capsys.readouterr().out.splitlines()
+    assert "held-out error" in out[1] and out[2].startswith("PCA")
+    assert np.isfinite(float(out[2].split()[1]))
+    assert out[-3].split() == ["model", "labels", "accuracy", "fit", "(s)"]
+    assert out[-2].split()[:2] == ["LogisticRegression", "1347"]
+    y_train = comparison._digits_split(0)[2]
+    n_kept = int(np.sum(keep_labels(y_train, 0.05, 0) != -1))
+    assert out[-1].split()[:2] == ["LogisticRegression", str(n_kept)]
+
+
+def test_keep_labels_keeps_a_share_of_every_class(digits):
+    _, y = digits
+    kept = keep_labels(y, 0.05, 0)
+    for label in range(10):
+        assert np.sum(kept == label) == round(0.05 * np.sum(y == label))
+    assert np.all((kept == -1) | (kept == y))
+    np.testing.assert_array_equal(keep_labels(y, 0.05, 0), kept)
+
+
+def test_compare_classifiers_trains_semi_supervised_models_on_every_row(monkeypatch):
+    from sklearn.semi_supervised import LabelSpreading
+
+    seen = {}
+    original = LabelSpreading.fit
+
+    def fit(self, X, y):
+        seen["rows"], seen["unlabelled"] = len(X), int(np.sum(y == -1))
+        return original(self, X, y)
+
+    monkeypatch.setattr(LabelSpreading, "fit", fit)
+    rows = compare_classifiers({"LS": LabelSpreading(),
+                                "LR": LogisticRegression(max_iter=500)},
+                               label_shares=(0.1,))
+    assert seen == {"rows": 1347, "unlabelled": 1347 - rows[0]["labels"]}
+    assert [r["model"] for r in rows] == ["LS", "LR"]
+    assert all(0.5 < r["accuracy"] <= 1 for r in rows)
+    assert "LS" in format_classifier_table(rows)
 
 
 def test_main_writes_plots(tmp_path, capsys, monkeypatch):
@@ -75,6 +117,7 @@ def test_main_writes_plots(tmp_path, capsys, monkeypatch):
             "AE": AutoencoderTransformer(3, hidden_layer_sizes=(8,), max_iter=2, random_state=0),
             "VAE": VAETransformer(3, hidden_layer_sizes=(8,), max_iter=2, random_state=0)}
     monkeypatch.setattr(comparison, "default_models", lambda n, r: fast)
+    monkeypatch.setattr(comparison, "default_classifiers", lambda r: {})
     main(["--n-components", "3", "--plots", str(tmp_path / "figs")])
     written = sorted(p.name for p in (tmp_path / "figs").iterdir())
     assert written == ["loss_curves.png", "reconstructions.png", "vae_samples.png"]

@@ -11,6 +11,7 @@ from .conv import ConvAutoencoder, PixelBias, conv_decoder, conv_encoder
 from .dictionary import init_dictionary
 from .init import build, reset_parameters
 from .inputs import InputDropout, RowNormalize, normalize_encoder_input
+from .labelled_vae import LabelledELBOObjective, LabelledVAE
 from .least_squares import least_squares_codes
 from .likelihoods import LIKELIHOODS, Bernoulli, Gaussian, Likelihood, Multinomial, Poisson
 from .mlp import ACTIVATIONS, make_mlp
@@ -39,6 +40,8 @@ __all__ = [
     "Gaussian",
     "GaussianMLPVAE",
     "InputDropout",
+    "LabelledELBOObjective",
+    "LabelledVAE",
     "Likelihood",
     "MLPAutoencoder",
     "Multinomial",

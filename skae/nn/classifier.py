@@ -68,7 +68,17 @@ class EncoderClassifier(nn.Module):
         return out
 
 
-class ClassificationObjective(nn.Module):
+class CountsErrors:
+    """Gives an objective ``count_errors``: what a net records as ``valid_error``."""
+
+    def count_errors(self, output, target):
+        """Misclassified and labelled rows of a batch, as a tensor of two counts."""
+        labelled = target != UNLABELED
+        wrong = (output["logits"].argmax(dim=1) != target) & labelled
+        return torch.stack([wrong.sum(), labelled.sum()])
+
+
+class ClassificationObjective(CountsErrors, nn.Module):
     """Cross-entropy on the labelled rows, plus an optional reconstruction term.
 
     Parameters
@@ -100,9 +110,3 @@ class ClassificationObjective(nn.Module):
             reconstruction = self.likelihood.mean_loss(output["recon"], output["input"])
             loss = loss + self.reconstruction_weight * reconstruction
         return loss
-
-    def count_errors(self, output, target):
-        """Misclassified and labelled rows of a batch, as a tensor of two counts."""
-        labelled = target != UNLABELED
-        wrong = (output["logits"].argmax(dim=1) != target) & labelled
-        return torch.stack([wrong.sum(), labelled.sum()])
