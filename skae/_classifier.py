@@ -154,7 +154,7 @@ subclass, default="gaussian"
     >>> from skae import AutoencoderClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> X = X / 16
-    >>> clf = AutoencoderClassifier(max_iter=20, random_state=0).fit(X[:1500], y[:1500])
+    >>> clf = AutoencoderClassifier(random_state=0).fit(X[:1500], y[:1500])
     >>> clf.predict(X[1500:]).shape
     (297,)
     >>> bool(clf.score(X[1500:], y[1500:]) > 0.9)

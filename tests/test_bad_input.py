@@ -70,7 +70,8 @@ def test_wrong_width(fitted, make, X):
                                          "expecting 5 features"):
         fitted.transform(X[:, :4])
     with pytest.raises(ValueError, match=f"X has 3 features, but {name}"
-                                         r".inverse_transform is expecting n_components=2"):
+                                         r".inverse_transform is expecting 2 features "
+                                         r"\(the width of the code\)"):
         fitted.inverse_transform(np.zeros((4, 3)))
 
 

@@ -9,7 +9,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils.estimator_checks import check_classifiers_predictions
 
 from skae import AutoencoderClassifier
 from skae._net import TrainingNet
@@ -52,20 +51,6 @@ def test_probabilities_and_predictions_agree(split):
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X_test)), proba, rtol=1e-4,
                                atol=1e-7)
     np.testing.assert_array_equal(clf.predict(X_test), clf.classes_[proba.argmax(axis=1)])
-
-
-@pytest.mark.parametrize("n_classes", [2, 3])
-@pytest.mark.parametrize("kind", ["str", "object"])
-def test_string_labels(n_classes, kind):
-    # The part of scikit-learn's check_classifiers_classes that does not
-    # use -1 as a class (see test_common.py).
-    from sklearn.datasets import make_blobs
-
-    X, y = make_blobs(n_samples=30, centers=n_classes, random_state=0, cluster_std=0.1)
-    names = np.take(["one", "two", "three"], y)
-    check_classifiers_predictions(X, names if kind == "str" else names.astype(object),
-                                  "AutoencoderClassifier",
-                                  AutoencoderClassifier(random_state=0))
 
 
 def test_unlabelled_rows_are_not_a_class(few_labels):

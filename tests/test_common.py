@@ -24,7 +24,7 @@ ESTIMATORS = [make() for make in PUBLIC] + [
 # One check is expected to fail; any other failure is a bug.
 # check_classifiers_classes fits labels [-1, 1]; -1 marks unlabelled rows in
 # skae's classifiers, as in sklearn.semi_supervised, whose classifiers the
-# check exempts by name. test_classifier.py runs the rest of it.
+# check exempts by name. test_classifier_faults.py runs the rest of it.
 EXPECTED_FAILURES = {
     name: {"check_classifiers_classes": "-1 marks unlabelled rows"}
     for name in ("AutoencoderClassifier", "VAEClassifier")
