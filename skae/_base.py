@@ -205,7 +205,7 @@ class BaseNetworkEstimator(
         self.loss_curve_ = [float(row["train_loss"]) for row in history]
         if self.early_stopping:
             self.validation_scores_ = [
-                -float(row["valid_loss"]) for row in history if "valid_loss" in row
+                self._validation_score(row) for row in history if "valid_loss" in row
             ]
             self.best_validation_score_ = max(self.validation_scores_, default=None)
             self.best_loss_ = None
@@ -213,6 +213,10 @@ class BaseNetworkEstimator(
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self.best_loss_ = min(self.loss_curve_, default=None)
+
+    def _validation_score(self, row):
+        """The validation score of an epoch's history row (hook): minus its loss."""
+        return -float(row["valid_loss"])
 
     def _transaction(self, train, X):
         saved = self.__dict__.copy()

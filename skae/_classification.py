@@ -119,20 +119,9 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             return data, valid
         return data.subset(labelled), valid
 
-    def _record_history(self):
-        history = self.net_.history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = [float(row["train_loss"]) for row in history]
-        if self.early_stopping:
-            self.validation_scores_ = [
-                1.0 - float(row["valid_error"]) for row in history if "valid_error" in row
-            ]
-            self.best_validation_score_ = max(self.validation_scores_, default=None)
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_, default=None)
+    def _validation_score(self, row):
+        # Accuracy on the held-out labelled rows, as MLPClassifier reports.
+        return 1.0 - float(row["valid_error"])
 
     def _fit(self, data):
         X, y = self._validate_training_data(*data, reset=True)

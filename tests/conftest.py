@@ -1,4 +1,5 @@
 import matplotlib
+import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
@@ -11,6 +12,38 @@ def digits():
     """Digits scaled to [0, 1], with labels."""
     X, y = load_digits(return_X_y=True)
     return X / 16.0, y
+
+
+@pytest.fixture(scope="session")
+def digits_split(digits):
+    """Digits shuffled with seed 0: 1,200 training and 597 test rows, with labels."""
+    X, y = digits
+    order = np.random.default_rng(0).permutation(len(X))
+    X, y = X[order], y[order]
+    return X[:1200], y[:1200], X[1200:], y[1200:]
+
+
+@pytest.fixture
+def interrupt_at_step(monkeypatch):
+    """``interrupt_at_step(n)`` makes the n-th training step (from 1) raise KeyboardInterrupt.
+
+    ``monkeypatch.undo()`` lifts it.
+    """
+    from skae._net import TrainingNet
+
+    def arm(step):
+        original = TrainingNet.train_step
+        calls = {"n": 0}
+
+        def train_step(self, batch, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == step:
+                raise KeyboardInterrupt
+            return original(self, batch, **kwargs)
+
+        monkeypatch.setattr(TrainingNet, "train_step", train_step)
+
+    return arm
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skae import AutoencoderClassifier
-from skae._net import TrainingNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -19,11 +18,8 @@ FAST = {"hidden_layer_sizes": (32,), "max_iter": 100, "random_state": 0}
 
 
 @pytest.fixture
-def split(digits):
-    X, y = digits
-    order = np.random.default_rng(0).permutation(len(X))
-    X, y = X[order], y[order]
-    return X[:1200], y[:1200], X[1200:], y[1200:]
+def split(digits_split):
+    return digits_split
 
 
 @pytest.fixture
@@ -205,24 +201,11 @@ def test_a_failed_refit_keeps_the_previous_model(split):
     np.testing.assert_array_equal(clf.predict_proba(X_test), before)
 
 
-def _interrupt_at_step(monkeypatch, step):
-    original = TrainingNet.train_step
-    calls = {"n": 0}
-
-    def train_step(self, batch, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == step:
-            raise KeyboardInterrupt
-        return original(self, batch, **kwargs)
-
-    monkeypatch.setattr(TrainingNet, "train_step", train_step)
-
-
-def test_interrupted_fine_tuning_keeps_a_usable_model(split, monkeypatch):
+def test_interrupted_fine_tuning_keeps_a_usable_model(split, interrupt_at_step, monkeypatch):
     X, y, X_test, _ = split
     # 1,200 rows in batches of 200: the 15th step is in the third epoch.
     reference = AutoencoderClassifier(pretrain=None, **{**FAST, "max_iter": 2}).fit(X, y)
-    _interrupt_at_step(monkeypatch, 15)
+    interrupt_at_step(15)
     clf = AutoencoderClassifier(pretrain=None, **FAST)
     with pytest.warns(UserWarning, match="interrupted after 2"), pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
@@ -234,9 +217,9 @@ def test_interrupted_fine_tuning_keeps_a_usable_model(split, monkeypatch):
     assert clf.n_iter_ == 3
 
 
-def test_interrupted_pretraining_leaves_it_unfitted(split, monkeypatch):
+def test_interrupted_pretraining_leaves_it_unfitted(split, interrupt_at_step):
     X, y, _, _ = split
-    _interrupt_at_step(monkeypatch, 8)  # in pretraining's second epoch
+    interrupt_at_step(8)  # in pretraining's second epoch
     clf = AutoencoderClassifier(**FAST)
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)

@@ -5,7 +5,6 @@ import pytest
 import scipy.sparse as sp
 
 from skae import AutoencoderClassifier, TrainingDivergedError, VAEClassifier
-from skae._net import TrainingNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -66,19 +65,10 @@ def test_divergence_keeps_the_previous_model(make, data):
     np.testing.assert_array_equal(model.predict_proba(X), before)
 
 
-def test_interrupt_keeps_the_last_complete_epoch(make, data, monkeypatch):
+def test_interrupt_keeps_the_last_complete_epoch(make, data, interrupt_at_step, monkeypatch):
     X, y = data
     reference = make(max_iter=2).fit(X, y)
-    original = TrainingNet.train_step
-    calls = {"n": 0}
-
-    def train_step(self, batch, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 15:  # in the third epoch
-            raise KeyboardInterrupt
-        return original(self, batch, **kwargs)
-
-    monkeypatch.setattr(TrainingNet, "train_step", train_step)
+    interrupt_at_step(15)  # in the third epoch
     model = make()
     with pytest.warns(UserWarning, match="interrupted after 2"), pytest.raises(KeyboardInterrupt):
         model.fit(X, y)

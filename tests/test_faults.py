@@ -15,7 +15,6 @@ from skae import (
     TrainingDivergedError,
     VAETransformer,
 )
-from skae._net import TrainingNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -28,20 +27,6 @@ def X(digits):
     return digits[0][:300]
 
 
-def _interrupt_at_step(monkeypatch, step):
-    """Make the ``step``-th training step (counted from 1) raise KeyboardInterrupt."""
-    original = TrainingNet.train_step
-    calls = {"n": 0}
-
-    def train_step(self, batch, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == step:
-            raise KeyboardInterrupt
-        return original(self, batch, **kwargs)
-
-    monkeypatch.setattr(TrainingNet, "train_step", train_step)
-
-
 def _consistent(model, X):
     check_is_fitted(model)
     assert model.n_iter_ == len(model.loss_curve_) == len(model.net_.history)
@@ -51,10 +36,11 @@ def _consistent(model, X):
 
 @pytest.mark.parametrize("make", MAKERS)
 @pytest.mark.parametrize("step", [3, 14, 23])
-def test_interrupted_fit_keeps_the_last_complete_epoch(make, step, X, monkeypatch):
+def test_interrupted_fit_keeps_the_last_complete_epoch(make, step, X, interrupt_at_step,
+                                                        monkeypatch):
     # 300 rows in batches of 50: 6 steps an epoch.
     reference = make(4, **{**FAST, "max_iter": (step - 1) // 6}).fit(X) if step > 6 else None
-    _interrupt_at_step(monkeypatch, step)
+    interrupt_at_step(step)
     model = make(4, **FAST)
     if step <= 6:
         # Before a first complete epoch the estimator stays unfitted.
@@ -74,11 +60,12 @@ def test_interrupted_fit_keeps_the_last_complete_epoch(make, step, X, monkeypatc
 
 
 @pytest.mark.parametrize("make", MAKERS)
-def test_interrupted_partial_fit_leaves_the_model_as_it_was(make, X, monkeypatch):
+def test_interrupted_partial_fit_leaves_the_model_as_it_was(make, X, interrupt_at_step,
+                                                            monkeypatch):
     model = make(4, **FAST).fit(X)
     before = model.transform(X)
     curve = list(model.loss_curve_)
-    _interrupt_at_step(monkeypatch, 3)
+    interrupt_at_step(3)
     with pytest.raises(KeyboardInterrupt):
         model.partial_fit(X)
     monkeypatch.undo()
@@ -90,16 +77,16 @@ def test_interrupted_partial_fit_leaves_the_model_as_it_was(make, X, monkeypatch
     assert model.partial_fit(X).loss_curve_ == twin.partial_fit(X).loss_curve_
 
 
-def test_interrupted_pretraining_leaves_the_estimator_unfitted(X, monkeypatch):
-    _interrupt_at_step(monkeypatch, 8)
+def test_interrupted_pretraining_leaves_the_estimator_unfitted(X, interrupt_at_step):
+    interrupt_at_step(8)
     model = AutoencoderTransformer(4, pretrain="greedy", **{**FAST, "hidden_layer_sizes": (16, 8)})
     with pytest.raises(KeyboardInterrupt):
         model.fit(X)
     assert not hasattr(model, "net_")
 
 
-def test_interrupt_stops_a_grid_search(X, monkeypatch):
-    _interrupt_at_step(monkeypatch, 9)
+def test_interrupt_stops_a_grid_search(X, interrupt_at_step):
+    interrupt_at_step(9)
     search = GridSearchCV(AutoencoderTransformer(**FAST), {"n_components": [2, 4]}, cv=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -19,11 +19,8 @@ FAST = {"hidden_layer_sizes": (32,), "n_components": 4, "likelihood": "bernoulli
 
 
 @pytest.fixture
-def split(digits):
-    X, y = digits
-    order = np.random.default_rng(0).permutation(len(X))
-    X, y = X[order], y[order]
-    return X[:1200], y[:1200], X[1200:], y[1200:]
+def split(digits_split):
+    return digits_split
 
 
 def _objective_parts(n=5, d=6, k=3):
