@@ -142,17 +142,20 @@ def _train_by_epochs(model, X, y, X_test, y_test, minutes, first=None):
     ``first(X, y)`` is called first when given (``fit``); then ``partial_fit``
     trains one epoch a call.
     """
-    curve, trained, classes = [], 0.0, np.unique(y)
+    curve, trained, classes = [], 0.0, np.unique(y[y != -1])
     while trained < 60 * minutes:
         start = time.perf_counter()
         if first is not None and not curve:
             first(X, y)
+            epoch = model.n_iter_
         else:
             model.partial_fit(X, y, classes=classes)
+            # Counted here: MLPClassifier's n_iter_ does not count partial_fit calls.
+            epoch = curve[-1]["epoch"] + 1 if curve else 1
         trained += time.perf_counter() - start
-        curve.append({"epoch": model.n_iter_, "minutes": trained / 60,
+        curve.append({"epoch": epoch, "minutes": trained / 60,
                       "test_error": 1 - model.score(X_test, y_test)})
-        print(f"epoch {model.n_iter_:3d}  {trained / 60:6.1f} min  test error "
+        print(f"epoch {epoch:3d}  {trained / 60:6.1f} min  test error "
               f"{curve[-1]['test_error']:.4f}", flush=True)
     return curve
 
