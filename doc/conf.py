@@ -30,8 +30,11 @@ templates_path = ["_templates"]
 # base-class methods are documented by those projects.
 autodoc_default_options = {
     "members": True,
-    "inherited-members": "Module,BaseEstimator,TransformerMixin,"
+    "inherited-members": "Module,BaseEstimator,TransformerMixin,ClassifierMixin,"
     "ClassNamePrefixFeaturesOutMixin,_SetOutputMixin,_MetadataRequester",
+    # scikit-learn generates these metadata-routing setters on every class
+    # whose partial_fit or score takes extra arguments; it documents them.
+    "exclude-members": "set_partial_fit_request,set_score_request",
 }
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
