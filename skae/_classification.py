@@ -47,9 +47,6 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     def _before_training(self, inputs):
         """Train parts of the network on every row before the classifier trains (hook)."""
 
-    # ``_code_width`` (the width ``transform`` returns) comes from the
-    # estimator; ``n_components`` where it has one.
-
     # ------------------------------------------------------------- labels
     def _validate_training_data(self, X, y, *, reset):
         X, y = validate_data(self, X, y, reset=reset, accept_sparse="csr",
@@ -63,7 +60,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         unlabeled = unlabeled_rows(y)
         if unlabeled.all():
             raise ValueError(
-                "Every row of y is -1 (unlabelled); {type(self).__name__} needs some "
+                f"Every row of y is -1 (unlabelled); {type(self).__name__} needs some "
                 "labelled rows. To learn from X alone use AutoencoderTransformer."
             )
         classes = np.unique(y[~unlabeled])

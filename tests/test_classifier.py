@@ -176,7 +176,8 @@ def test_sparse_pandas_and_float32_input(split):
 
 def test_bad_labels_are_refused_clearly(split):
     X, y, _, _ = split
-    with pytest.raises(ValueError, match="Every row of y is -1"):
+    with pytest.raises(ValueError, match="Every row of y is -1 .unlabelled.; "
+                                         "AutoencoderClassifier needs"):
         AutoencoderClassifier(**FAST).fit(X, np.full(len(X), -1))
     with pytest.raises(ValueError, match="at least 2 classes"):
         AutoencoderClassifier(**FAST).fit(X, np.where(y == 3, 3, -1))
