@@ -41,6 +41,8 @@ def commands(quick):
         "deep_mnist": ["bench_deep_mnist.py", *q],
         "scaling": ["bench_scaling.py", *q],
         "conv": ["bench_conv.py", *q],
+        # The MNIST tasks (30 and 60 minutes a model) are run on their own.
+        "classifier": ["bench_classifier.py", "--task", "digits", *q],
     }
 
 
