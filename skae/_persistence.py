@@ -93,7 +93,10 @@ class NetState:
         net.criterion_.load_state_dict(_tensors(self.criterion), assign=assign)
         if assign:
             net.initialize_optimizer()
-        net.optimizer_.load_state_dict(_tensors(self.optimizer))
+        # A state saved without the optimiser's (see skae.io.dump) starts a
+        # fresh one.
+        if self.optimizer is not None:
+            net.optimizer_.load_state_dict(_tensors(self.optimizer))
         restore_history(net, self.history)
         net.reference_loss_ = self.reference_loss
         return net
