@@ -29,24 +29,15 @@ FORMAT_VERSION = 1
 _HEADER_KEY = "skae"
 
 
-def _safe_classes():
-    from . import (
-        AutoencoderClassifier,
-        AutoencoderTransformer,
-        DenoisingAE,
-        SparseCoder,
-        VAEClassifier,
-        VAETransformer,
-    )
-
-    return {cls.__name__: cls for cls in (AutoencoderTransformer, DenoisingAE, SparseCoder,
-                                          VAETransformer, AutoencoderClassifier,
-                                          VAEClassifier)}
-
-
 #: Names of the classes :func:`load` constructs, the only ones it accepts.
 SAFE_CLASSES = ("AutoencoderTransformer", "DenoisingAE", "SparseCoder", "VAETransformer",
                 "AutoencoderClassifier", "VAEClassifier")
+
+
+def _safe_classes():
+    import skae
+
+    return {name: getattr(skae, name) for name in SAFE_CLASSES}
 
 
 class _Writer:
