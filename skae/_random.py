@@ -24,11 +24,13 @@ class TorchRNG:
         self.generator.set_state(state)
 
     def __getstate__(self):
-        return {"state": self.generator.get_state()}
+        # A numpy array rather than the ByteTensor torch returns, so that
+        # formats that store arrays but not tensors (skops) can hold it.
+        return {"state": self.generator.get_state().numpy()}
 
     def __setstate__(self, state):
         self.generator = torch.Generator()
-        self.generator.set_state(state["state"])
+        self.generator.set_state(torch.as_tensor(np.asarray(state["state"], dtype=np.uint8)))
 
 
 def seed_from(random_state):

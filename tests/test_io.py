@@ -179,3 +179,17 @@ def test_a_model_trained_on_cuda_loads_on_a_cpu_only_machine(data, tmp_path, mon
     with pytest.warns(UserWarning, match="loaded on the CPU"):
         copy = load(tmp_path / "gpu")
     np.testing.assert_array_equal(copy.transform(X), codes)
+
+
+def test_skops_loads_a_model_once_skaes_own_types_are_trusted(data, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = data
+    model = _fit("AutoencoderClassifier", X, y)
+    sio.dump(model, tmp_path / "model.skops")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "model.skops")
+    # The estimator and the two holders of its arrays, nothing else.
+    assert sorted(untrusted) == ["skae._classifier.AutoencoderClassifier",
+                                 "skae._persistence.NetState", "skae._random.TorchRNG"]
+    copy = sio.load(tmp_path / "model.skops", trusted=untrusted)
+    np.testing.assert_array_equal(copy.predict_proba(X), model.predict_proba(X))
+    assert _train_more(copy, X, y).loss_curve_ == _train_more(model, X, y).loss_curve_
