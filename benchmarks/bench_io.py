@@ -3,6 +3,8 @@
 For a digits-sized model (64-100-16) and an MNIST-sized one (784-256-32),
 each trained for 2 epochs: the size of the file written by ``skae.io.dump``
 (with and without the optimiser's state), by ``pickle`` and by ``joblib``,
+and of the encoder's ONNX model (``skae.export.to_onnx``; loaded into an
+onnxruntime session),
 against the size of the weights themselves (float32), and the median time
 of 5 saves and 5 loads.
 
@@ -17,9 +19,11 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import onnxruntime
 
 from _common import argument_parser, pin_threads, results_stem, write_results
 from skae import AutoencoderTransformer
+from skae.export import to_onnx
 from skae.io import dump, load
 
 REPEATS = 5
@@ -42,6 +46,9 @@ def measure(model, folder):
         "pickle": (lambda p: p.write_bytes(pickle.dumps(model)),
                    lambda p: pickle.loads(p.read_bytes())),
         "joblib": (lambda p: joblib.dump(model, p), joblib.load),
+        # Not a copy of the estimator: the encoder alone, for serving.
+        "ONNX of transform": (lambda p: to_onnx(model, "transform", path=p),
+                              lambda p: onnxruntime.InferenceSession(str(p))),
     }
     rows = {}
     for name, (save, read) in formats.items():
@@ -80,7 +87,7 @@ def main():
             "| model | format | file | / weights | save | load |\n"
             "|---|---|---:|---:|---:|---:|\n" + "\n".join(lines) + "\n")
     write_results(results_stem("io", False, args.out), results,
-                  "Saving and loading: skae.io against pickle and joblib", body)
+                  "Saving and loading: skae.io against pickle and joblib, and ONNX", body)
 
 
 if __name__ == "__main__":

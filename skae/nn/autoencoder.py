@@ -6,7 +6,7 @@ from torch import nn
 from .contractive import contractive_penalty
 from .least_squares import least_squares_codes
 from .mlp import make_mlp
-from .sparse import UnitNormLinear, UnrolledThresholding
+from .sparse import TopK, UnitNormLinear, UnrolledThresholding
 
 
 class Autoencoder(nn.Module):
@@ -148,8 +148,13 @@ class MLPAutoencoder(Autoencoder):
         normalized = getattr(layer, "normalized_weight", None)
         return (layer.weight if normalized is None else normalized()).T
 
+    def support_width(self):
+        """Most non-zeros of a code (the k of a :class:`TopK` code layer), or None."""
+        return next((m.k for m in self.encoder.modules() if isinstance(m, TopK)), None)
+
     def encode(self, x):
         code = self.encoder(x)
         if self.refit_codes and not self.training:
-            code = least_squares_codes(x, code, self.atoms(), self.decoder[-1].bias)
+            code = least_squares_codes(x, code, self.atoms(), self.decoder[-1].bias,
+                                       support_width=self.support_width())
         return code

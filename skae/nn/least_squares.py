@@ -11,8 +11,11 @@ from ._numpy_view import numpy_view
 #: LAPACK solve is as fast.
 _MAX_VECTORISED_WIDTH = 32
 
+# torch.compiler.is_exporting appeared in torch 2.5; before it nothing exports.
+_is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)
 
-def least_squares_codes(x, code, atoms, bias):
+
+def least_squares_codes(x, code, atoms, bias, *, support_width=None):
     """Replace each row's non-zero codes by their least-squares values.
 
     For every row, the atoms whose codes are non-zero (the support) are kept
@@ -31,6 +34,12 @@ def least_squares_codes(x, code, atoms, bias):
         The dictionary, one atom per row.
     bias : torch.Tensor of shape (n_features,)
         Offset added to every reconstruction.
+    support_width : int, default=None
+        Most non-zeros a row's code can have (the k of top-k codes), when
+        known. Only read while the computation is exported
+        (``torch.compiler.is_exporting()``): the supports then have this
+        fixed width and the solve is written with plain tensor operations,
+        which trace to a graph whose shape does not depend on the data.
 
     Returns
     -------
@@ -56,6 +65,8 @@ def least_squares_codes(x, code, atoms, bias):
     >>> least_squares_codes(x, code, atoms, torch.zeros(3)).round(decimals=4)
     tensor([[1., 0., 5.]])
     """
+    if _is_exporting():
+        return _traceable_codes(x, code, atoms, bias, support_width)
     support, kept = _supports(code)
     if support is None:
         return code
@@ -69,6 +80,80 @@ def least_squares_codes(x, code, atoms, bias):
     if values is None:
         values = _solve_batched(full_gram, support, kept, target, ridge)
     return torch.zeros_like(code).scatter(1, support, values)
+
+
+def _traceable_codes(x, code, atoms, bias, support_width):
+    """:func:`least_squares_codes` as a graph of fixed shape, for export.
+
+    Each row's support is its ``support_width`` largest magnitudes, with
+    the zero ones masked out; the systems are solved by
+    :func:`_unrolled_cholesky_solve`.
+    """
+    if support_width is None:
+        raise ValueError(
+            "Least-squares refits of codes whose rows have different numbers of "
+            "non-zeros cannot be exported: the graph's shape would depend on the "
+            "data. Refits of top-k codes can be."
+        )
+    full_gram = atoms @ atoms.T
+    magnitude, support = code.abs().topk(support_width, dim=1)
+    kept = (magnitude > 0).to(code.dtype)
+    target = ((x - bias) @ atoms.T).gather(1, support) * kept
+    n_atoms = full_gram.shape[0]
+    gram = full_gram.take(support.unsqueeze(-1) * n_atoms + support.unsqueeze(-2))
+    # Padded slots: a unit diagonal and no coupling, so they solve to 0.
+    gram = gram * kept.unsqueeze(-1) * kept.unsqueeze(-2) + torch.diag_embed(1 - kept)
+    finfo = torch.finfo(full_gram.dtype)
+    ridge = 10 * finfo.eps * full_gram.diagonal().mean().clamp(min=finfo.tiny)
+    values = _unrolled_cholesky_solve(gram, target, ridge)
+    return torch.zeros_like(code).scatter(1, support, values)
+
+
+def _unrolled_cholesky_solve(gram, rhs, ridge):
+    """Solve ``gram c = rhs`` for a batch of small SPD systems, one slot at a time.
+
+    The same factorisation as :func:`_cholesky_solve` (pivots raised by
+    ``ridge``), with the loops over the ``width`` slots in Python and each
+    step a tensor operation over the batch, so that it traces to plain
+    graph operations (ONNX has no linear solver).
+
+    Parameters
+    ----------
+    gram : torch.Tensor of shape (n, width, width)
+    rhs : torch.Tensor of shape (n, width)
+    ridge : torch.Tensor of shape ()
+
+    Returns
+    -------
+    torch.Tensor of shape (n, width)
+    """
+    width = gram.shape[-1]
+    slots = torch.arange(width, device=gram.device)
+    columns = []  # columns[j][:, i] is the factor's entry (i, j), zero above j
+    for j in range(width):
+        column = gram[:, :, j]
+        if columns:
+            done = torch.stack(columns, dim=2)
+            column = column - (done * done[:, j : j + 1, :]).sum(dim=2)
+        pivot = torch.sqrt(torch.maximum(column[:, j] + ridge, ridge)).unsqueeze(1)
+        below = (slots > j).to(gram.dtype)
+        column = column / pivot * below + pivot * (slots == j).to(gram.dtype)
+        columns.append(column)
+    lower = torch.stack(columns, dim=2)
+    forward = []
+    for i in range(width):
+        value = rhs[:, i]
+        if forward:
+            value = value - (lower[:, i, :i] * torch.stack(forward, dim=1)).sum(dim=1)
+        forward.append(value / lower[:, i, i])
+    solution = [None] * width
+    for i in reversed(range(width)):
+        value = forward[i]
+        if i + 1 < width:
+            later = torch.stack(solution[i + 1 :], dim=1)
+            value = value - (lower[:, i + 1 :, i] * later).sum(dim=1)
+        solution[i] = value / lower[:, i, i]
+    return torch.stack(solution, dim=1)
 
 
 def _supports(code):

@@ -84,6 +84,13 @@ def importance_weighted_bound(module, likelihood, x, n_draws, seed, *, chunk_siz
     return torch.logsumexp(torch.stack(parts, dim=1), dim=1) - math.log(n_draws)
 
 
+def _summed_log_likelihood(module, likelihood, x, mu, logvar, eps):
+    """Sum over the draws ``eps`` of each row's log p(x | z), in float64."""
+    z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps
+    raw = module.decode(z).double()
+    return likelihood.log_prob(raw, x.double().unsqueeze(1).expand_as(raw)).sum(dim=1)
+
+
 def elbo(module, likelihood, x, *, chunk_values=1 << 22):
     """ELBO of each row in nats, from the module's evaluation-mode draws, in float64.
 
@@ -96,10 +103,28 @@ def elbo(module, likelihood, x, *, chunk_values=1 << 22):
     eps = module.eval_noise(x).to(mu.device, mu.dtype)
     n_draws = eps.shape[1]
     chunk = max(1, chunk_values // max(1, x.shape[0] * x.shape[1]))
-    x64 = x.double().unsqueeze(1)
     total = torch.zeros(x.shape[0], dtype=torch.float64, device=x.device)
     for start in range(0, n_draws, chunk):
-        z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps[:, start:start + chunk]
-        raw = module.decode(z).double()
-        total += likelihood.log_prob(raw, x64.expand_as(raw)).sum(dim=1)
+        total += _summed_log_likelihood(module, likelihood, x, mu, logvar,
+                                        eps[:, start:start + chunk])
     return total / n_draws - gaussian_kl(mu.double(), logvar.double())
+
+
+def elbo_given_noise(module, likelihood, x, eps):
+    """ELBO of each row in nats, estimated with the given draws, in float64.
+
+    Parameters
+    ----------
+    module : GaussianMLPVAE
+    likelihood : Likelihood
+    x : torch.Tensor of shape (n, n_features)
+    eps : torch.Tensor of shape (n, n_draws, n_components)
+        Standard-normal draws; z = mu + sigma * eps.
+
+    Returns
+    -------
+    torch.Tensor of shape (n,)
+    """
+    mu, logvar = module.encode_stats(x)
+    summed = _summed_log_likelihood(module, likelihood, x, mu, logvar, eps.to(mu.dtype))
+    return summed / eps.shape[1] - gaussian_kl(mu.double(), logvar.double())
