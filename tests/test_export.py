@@ -106,9 +106,10 @@ def test_log_gamma_translation_matches_torch():
 
     from skae._onnx_lgamma import lgamma
 
-    program = torch.onnx.export(LogGamma().eval(), (torch.ones(3, dtype=torch.float64),), dynamo=True,
-                                dynamic_shapes=({0: torch.export.Dim("n")},), verbose=False,
-                                custom_translation_table={torch.ops.aten.lgamma.default: lgamma})
+    program = torch.onnx.export(
+        LogGamma().eval(), (torch.ones(3, dtype=torch.float64),), dynamo=True,
+        dynamic_shapes=({0: torch.export.Dim("n")},), verbose=False,
+        custom_translation_table={torch.ops.aten.lgamma.default: lgamma})
     session = ort.InferenceSession(program.model_proto.SerializeToString())
     got = session.run(None, {session.get_inputs()[0].name: x})[0]
     expected = torch.lgamma(torch.from_numpy(x)).numpy()
