@@ -11,6 +11,7 @@ import math
 import re
 
 import torch
+import tqdm
 from skorch import NeuralNet
 from skorch.callbacks import Callback, ProgressBar
 from skorch.utils import TeeGenerator
@@ -186,6 +187,24 @@ class LinearWarmup(Callback):
         setattr(net.criterion_, self.attribute, self.final * min(1.0, epoch / self.epochs))
 
 
+class EpochProgressBar(ProgressBar):
+    """skorch's per-epoch progress bar, drawn only where it can be seen.
+
+    skorch's bar is drawn when an epoch begins and redrawn at most ten times
+    a second, then erased: an epoch shorter than that showed ``0/9`` and
+    vanished, and a log file got the carriage returns. This one appears only
+    on a terminal, and only once an epoch has lasted :attr:`delay` seconds.
+    """
+
+    #: Seconds an epoch runs before its bar appears.
+    delay = 0.5
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        total = self._get_batches_per_epoch(net, dataset_train, dataset_valid)
+        # disable=None: no bar when the output is not a terminal.
+        self.pbar_ = tqdm.tqdm(total=total, leave=False, delay=self.delay, disable=None)
+
+
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
               shuffle, generator, device, verbose, input_noise=None, callbacks=(),
               valid_batch_size=None):
@@ -201,7 +220,7 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
     extra["optimizer__fused"] = True
     callbacks = list(callbacks)
     if verbose >= 2:
-        callbacks.append(("progress", ProgressBar()))
+        callbacks.append(("progress", EpochProgressBar()))
     if not verbose:
         # PrintLog formats its table every epoch even when it prints nothing.
         extra["callbacks__print_log"] = None

@@ -1,5 +1,6 @@
 """Behaviour of AutoencoderTransformer a scikit-learn user relies on."""
 
+import io
 import pickle
 import warnings
 
@@ -333,12 +334,23 @@ def test_verbose_levels(digits, capsys):
     assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 3
 
 
-def test_verbose_two_adds_a_progress_bar(digits, capsys):
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_verbose_two_adds_a_progress_bar_on_a_terminal_only(digits, capsys, monkeypatch):
     X, _ = digits
-    AutoencoderTransformer(2, hidden_layer_sizes=(8,), max_iter=2, random_state=0,
-                           verbose=1).fit(X)
+    params = {"n_components": 2, "hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0}
+    AutoencoderTransformer(**params, verbose=1).fit(X)
     assert "%|" not in capsys.readouterr().err
-    AutoencoderTransformer(2, hidden_layer_sizes=(8,), max_iter=2, random_state=0,
-                           verbose=2).fit(X)
+    # A log file (not a terminal) gets the table and no bar's carriage returns.
+    AutoencoderTransformer(**params, verbose=2).fit(X)
     captured = capsys.readouterr()
-    assert "%|" in captured.err and "train_loss" in captured.out
+    assert "train_loss" in captured.out and "%|" not in captured.err and "\r" not in captured.err
+    # A terminal gets the bar once an epoch has lasted its delay (here none).
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setattr("skae._net.EpochProgressBar.delay", 0)
+    AutoencoderTransformer(**params, verbose=2).fit(X)
+    assert "%|" in terminal.getvalue()
