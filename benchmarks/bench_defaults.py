@@ -22,7 +22,7 @@ Tasks (``--tasks``, all by default):
   on digits.
 
 Run: ``python benchmarks/bench_defaults.py`` (``--quick``: 2-fold searches
-on a smaller grid).
+on a smaller grid; ``--models``: only some estimators).
 """
 
 import time
@@ -191,7 +191,12 @@ TASKS = {"pipeline": pipeline_task, "features": features_task, "anomaly": anomal
 def main():
     parser = argument_parser(__doc__, quick="2-fold searches on a smaller grid", threads=1)
     parser.add_argument("--tasks", nargs="+", choices=sorted(TASKS), default=list(TASKS))
+    parser.add_argument("--models", nargs="+", choices=sorted(TRANSFORMERS),
+                        help="only these estimators (PCA, the reference, always runs)")
     args = parser.parse_args()
+    if args.models:
+        for name in set(TRANSFORMERS) - {"PCA", *args.models}:
+            del TRANSFORMERS[name]
     pin_threads(args.threads)
     results, sections = {}, []
     for task in args.tasks:

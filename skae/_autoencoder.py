@@ -57,6 +57,16 @@ subclass, default="gaussian"
         For counts, ``"l2"`` (Liang et al., 2018) makes the code depend on
         what a row holds rather than on its total. Not with
         ``pretrain="greedy"``.
+    principal_codes : bool, default=True
+        After training, express the codes the way PCA does: centred on the
+        training data's mean code, in the data's units (a unit step along any
+        code moves ``inverse_transform``'s output by a unit distance, on
+        average over the training data), uncorrelated, and ordered by
+        decreasing variance, so that the first codes carry most of the
+        variation. This re-expresses the same model: reconstructions and
+        scores are unchanged, and a linear autoencoder's codes are PCA's
+        scores of its reconstruction. False returns the network's own code
+        layer, whose basis and scale training leaves arbitrary.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-3
@@ -165,5 +175,6 @@ subclass, default="gaussian"
         *params.NETWORK,
         *params.DETERMINISTIC,
         params.INPUT_NORM,
+        params.PRINCIPAL_CODES,
         *params.TRAINING,
     )

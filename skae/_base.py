@@ -288,11 +288,11 @@ class BaseNetworkEstimator(
     def __setstate__(self, state):
         net_state = state.pop("_net_state", None)
         super().__setstate__(state)
-        # A pickle from a version without a parameter added since takes its
-        # default, which is what that version behaved as.
+        # A pickle from a version without a parameter added since takes the
+        # value that version behaved as.
         for param in self._parameters:
             if param.name not in self.__dict__:
-                setattr(self, param.name, param.default)
+                setattr(self, param.name, param.value_before())
         if net_state is not None:
             self.net_ = net_state.restore(self)
 

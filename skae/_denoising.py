@@ -77,6 +77,16 @@ subclass, default="gaussian"
         ``"greedy"`` trains one layer pair at a time before the whole
         network, as in :class:`AutoencoderTransformer`. The first stage, on
         the data, is trained on corrupted input; later stages on clean codes.
+    principal_codes : bool, default=True
+        After training, express the codes the way PCA does: centred on the
+        training data's mean code, in the data's units (a unit step along any
+        code moves ``inverse_transform``'s output by a unit distance, on
+        average over the training data), uncorrelated, and ordered by
+        decreasing variance, so that the first codes carry most of the
+        variation. This re-expresses the same model: reconstructions and
+        scores are unchanged, and a linear autoencoder's codes are PCA's
+        scores of its reconstruction. False returns the network's own code
+        layer, whose basis and scale training leaves arbitrary.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
     max_iter : int, default=200
@@ -156,6 +166,7 @@ subclass, default="gaussian"
         *params.NETWORK,
         *params.DETERMINISTIC,
         params.INPUT_NORM,
+        params.PRINCIPAL_CODES,
         *params.TRAINING,
     )
 

@@ -1,10 +1,19 @@
 """What every deterministic autoencoder adds to the base: a choice of network,
 the contractive penalty and greedy layer-wise pretraining."""
 
+import numpy as np
+import torch
+
 from ._base import BaseAutoencoder
+from ._data import map_batches
 from ._pretraining import greedy_pretrain
 from .nn import ConvAutoencoder, MLPAutoencoder, ReconstructionObjective
+from .nn.code_axes import CodeAxes, decoder_metric, principal_axes
 from .nn.inputs import normalize_encoder_input
+
+#: Training rows, evenly spaced, that estimate the principal code axes: the
+#: decoder's metric and the codes' covariance settle well before this many.
+_AXES_ROWS = 2000
 
 
 class DeterministicAutoencoder(BaseAutoencoder):
@@ -34,6 +43,8 @@ class DeterministicAutoencoder(BaseAutoencoder):
 
     def _network(self, n_features, **kwargs):
         """The MLP autoencoder, or the convolutional one when ``image_shape`` is set."""
+        if getattr(self, "principal_codes", False):
+            kwargs["code_axes"] = CodeAxes(self.n_components)
         shape = self._image_shape(n_features)
         if shape is None:
             return MLPAutoencoder(n_features, self.n_components, self._hidden_sizes(),
@@ -56,3 +67,22 @@ class DeterministicAutoencoder(BaseAutoencoder):
     def _pretrain(self, dataset):
         if self.pretrain == "greedy":
             self.pretrain_loss_curves_ = greedy_pretrain(self, dataset)
+
+    def _inspect(self, X, *, converged):
+        super()._inspect(X, converged=converged)
+        module = self.net_.module_
+        axes = getattr(module, "code_axes", None)
+        if axes is None:
+            return
+        rows = X[np.linspace(0, X.shape[0] - 1, min(X.shape[0], _AXES_ROWS)).astype(int)]
+        link = self.net_.criterion_.likelihood.link
+        was_training = module.training
+        module.eval()
+        try:
+            codes = torch.as_tensor(map_batches(
+                module.raw_code, rows, batch_size=self._rows_per_batch(X.shape[1]),
+                device=self.net_.device)).to(self.net_.device)
+            metric = decoder_metric(lambda z: link(module.decoder(z)), codes)
+            axes.set(*principal_axes(codes, metric))
+        finally:
+            module.train(was_training)

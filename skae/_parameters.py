@@ -15,19 +15,29 @@ from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
 from .nn.likelihoods import LIKELIHOODS
 
+#: ``Param.legacy`` when a model saved before the parameter existed takes its default.
+_AS_DEFAULT = object()
+
 
 @dataclass(frozen=True)
 class Param:
     """One constructor parameter.
 
     ``positional`` parameters may be passed without their name (only
-    ``n_components``, as in scikit-learn's decompositions).
+    ``n_components``, as in scikit-learn's decompositions). A model pickled
+    before the parameter existed loads with ``legacy``, the value that
+    reproduces how it behaved then (the default unless given).
     """
 
     name: str
     default: object
     constraints: list = field(default_factory=list)
     positional: bool = False
+    legacy: object = field(default=_AS_DEFAULT, compare=False)
+
+    def value_before(self):
+        """The value a model saved before this parameter existed behaves as."""
+        return self.default if self.legacy is _AS_DEFAULT else self.legacy
 
     def with_default(self, default):
         """The same parameter with another default."""
@@ -55,6 +65,8 @@ INPUT_NORM = Param("input_norm", None, [StrOptions({"l1", "l2"}), None])
 INPUT_DROPOUT = Param("input_dropout", 0.0, [Interval(Real, 0, 1, closed="left")])
 CONTRACTIVE = Param("contractive", 0.0, [Interval(Real, 0, None, closed="left")])
 PRETRAIN = Param("pretrain", None, [StrOptions({"greedy"}), None])
+#: Express the codes on principal axes after training (see :mod:`skae.nn.code_axes`).
+PRINCIPAL_CODES = Param("principal_codes", True, ["boolean"], legacy=False)
 
 #: The network's shape, shared by the estimators with a deep network.
 NETWORK = (HIDDEN_LAYER_SIZES, IMAGE_SHAPE, ACTIVATION)

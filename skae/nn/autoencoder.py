@@ -21,6 +21,10 @@ class Autoencoder(nn.Module):
         ``||d code / d x||_F^2`` (see :func:`skae.nn.contractive_penalty`).
     code_penalty : torch.nn.Module or None, default=None
         Maps a batch of codes to a scalar added to the loss.
+    code_axes : CodeAxes or None, default=None
+        An invertible map applied by :meth:`encode` and undone by
+        :meth:`decode` (see :mod:`skae.nn.code_axes`); training, the
+        penalties and the reconstruction never see it.
 
     Notes
     -----
@@ -33,12 +37,14 @@ class Autoencoder(nn.Module):
     scores, measure reconstruction alone.
     """
 
-    def __init__(self, encoder, decoder, *, contractive=0.0, code_penalty=None):
+    def __init__(self, encoder, decoder, *, contractive=0.0, code_penalty=None,
+                 code_axes=None):
         super().__init__()
         self.encoder = encoder
         self.decoder = decoder
         self.contractive = float(contractive)
         self.code_penalty = code_penalty
+        self.code_axes = code_axes
 
     def set_output_bias(self, bias):
         """Start the decoder at a given output, e.g. the data mean.
@@ -51,19 +57,24 @@ class Autoencoder(nn.Module):
             last = self.decoder[-1]
             last.bias.copy_(torch.as_tensor(bias, device=last.bias.device))
 
-    def encode(self, x):
-        """Map inputs to codes."""
+    def raw_code(self, x):
+        """The network's own code of ``x``, before any :class:`CodeAxes`."""
         return self.encoder(x)
 
+    def encode(self, x):
+        """Map inputs to codes."""
+        code = self.raw_code(x)
+        return code if self.code_axes is None else self.code_axes(code)
+
     def decode(self, z):
-        """Map codes to the decoder's raw output."""
-        return self.decoder(z)
+        """Map codes (as :meth:`encode` returns them) to the decoder's raw output."""
+        return self.decoder(z if self.code_axes is None else self.code_axes.inverse(z))
 
     def forward(self, x, generator=None):
         # ``generator`` is accepted for a uniform call signature: every
         # module is called with the estimator's generator while training,
         # and this one draws nothing.
-        code = self.encode(x)
+        code = self.raw_code(x)
         out = {"code": code, "recon": self.decoder(code)}
         if self.training:
             penalty = None
@@ -152,7 +163,7 @@ class MLPAutoencoder(Autoencoder):
         """Most non-zeros of a code (the k of a :class:`TopK` code layer), or None."""
         return next((m.k for m in self.encoder.modules() if isinstance(m, TopK)), None)
 
-    def encode(self, x):
+    def raw_code(self, x):
         code = self.encoder(x)
         if self.refit_codes and not self.training:
             code = least_squares_codes(x, code, self.atoms(), self.decoder[-1].bias,
