@@ -39,9 +39,15 @@ def test_topk_default_keeps_a_tenth_of_the_codes(X):
     np.testing.assert_array_equal((codes != 0).sum(axis=1), 5)
 
 
+def test_default_codes_are_mostly_zero(X):
+    # 10 non-zero codes of the default 100 in every row.
+    codes = SparseCoder(**FAST).fit_transform(X)
+    np.testing.assert_array_equal((codes != 0).sum(axis=1), 10)
+
+
 def test_measured_sparsity_rises_with_alpha(X):
     fractions = [
-        zero_fraction(SparseCoder(32, alpha=alpha, **FAST).fit_transform(X))
+        zero_fraction(SparseCoder(32, sparsity="l1", alpha=alpha, **FAST).fit_transform(X))
         for alpha in (0.0, 1.0, 5.0)
     ]
     assert fractions[0] < fractions[1] < fractions[2]
