@@ -14,7 +14,7 @@ from ._inference import INFERENCE_BUDGET
 from ._net import LinearWarmup
 from ._random import seed_from
 from .exceptions import PosteriorCollapseWarning
-from .nn import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
+from .nn import ELBOObjective, GaussianMLPVAE, IWAEObjective, importance_weighted_bound
 from .nn.inputs import InputDropout, normalize_encoder_input
 from .nn.vae_bounds import elbo
 
@@ -102,9 +102,22 @@ subclass, default="gaussian"
         ``beta`` from the start. With ``beta`` below 1 this is the KL
         annealing to a cap of Liang et al. (2018): ``beta=0.2`` and
         ``kl_warmup`` the number of epochs to reach it.
+    objective : {"elbo", "iwae"}, default="elbo"
+        The bound training maximises. ``"elbo"``: the evidence lower bound,
+        its expected log-likelihood estimated with ``n_mc_samples`` draws
+        of z and its KL term in closed form. ``"iwae"``: the
+        importance-weighted bound of Burda et al. (2015) with
+        K = ``n_mc_samples`` draws, ``log (1/K) sum_k p(x, z_k) / q(z_k|x)``,
+        which is the ELBO for K=1 and approaches ``log p(x)`` as K grows;
+        a step costs about K times an ELBO step with one draw. It has no KL
+        term to weight, so it takes ``beta=1`` and ``kl_warmup=0``. Either
+        way ``score``, ``score_samples`` and the early-stopping validation
+        loss are the ELBO, and :meth:`importance_weighted_bound` evaluates
+        the importance-weighted bound.
     n_mc_samples : int, default=1
-        Draws of z per sample and training step (L) to estimate the
-        expected log-likelihood.
+        Draws of z per sample and training step: with ``objective="elbo"``
+        (L) to estimate the expected log-likelihood, with
+        ``objective="iwae"`` the number K of importance samples.
     n_eval_samples : int, default=16
         Draws of z per sample to estimate the ELBO in ``score_samples``,
         ``score`` and the early-stopping validation loss.
@@ -172,7 +185,8 @@ default="constant"
         Number of epochs trained (``partial_fit`` calls included).
     loss_curve_ : list of float
         Mean training loss per sample after each epoch: the negative ELBO
-        with the KL term weighted by ``beta`` (and the warm-up).
+        with the KL term weighted by ``beta`` (and the warm-up), or with
+        ``objective="iwae"`` the negative importance-weighted bound.
     best_loss_ : float or None
         Lowest training loss; None with early stopping.
     validation_scores_ : list of float or None
@@ -283,6 +297,7 @@ default="constant"
                       Interval(Real, 0, None, closed="neither")]),
         params.Param("beta", 1.0, [Interval(Real, 0, None, closed="left")]),
         params.Param("kl_warmup", 0, [Interval(Integral, 0, None, closed="left")]),
+        params.Param("objective", "elbo", [StrOptions({"elbo", "iwae"})]),
         params.Param("n_mc_samples", 1, [Interval(Integral, 1, None, closed="left")]),
         params.Param("n_eval_samples", 16, [Interval(Integral, 1, None, closed="left")]),
         *params.TRAINING,
@@ -315,7 +330,18 @@ default="constant"
         return InputDropout(self.input_dropout) if self.input_dropout else None
 
     def _make_objective(self, likelihood):
+        if self.objective == "iwae":
+            return IWAEObjective(likelihood)
         return ELBOObjective(likelihood, beta=self.beta)
+
+    def _check_params(self, n_features):
+        super()._check_params(n_features)
+        if self.objective == "iwae" and (self.beta != 1 or self.kl_warmup):
+            raise ValueError(
+                f"objective='iwae' with beta={self.beta} and kl_warmup={self.kl_warmup}: the "
+                "importance-weighted bound has no separate KL term to weight or warm up. "
+                "Set beta=1 and kl_warmup=0, or use objective='elbo'."
+            )
 
     def _likelihood_options(self):
         return {"variance": self.decoder_variance}
