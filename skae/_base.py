@@ -96,6 +96,14 @@ class BaseNetworkEstimator(
         """``noise(x, generator)`` applied to training inputs, or None (hook)."""
         return None
 
+    def _resampling(self):
+        """``resample(x, generator)``: a fresh draw of every training batch, or None (hook).
+
+        Unlike input noise it replaces the target too when the target is
+        the input.
+        """
+        return None
+
     def _pretraining_noise(self):
         """The input noise of pretraining's first stage (hook): ``_input_noise``'s."""
         return self._input_noise()
@@ -186,6 +194,7 @@ class BaseNetworkEstimator(
             device=resolve_device(self.device) if device is None else device,
             verbose=self.verbose,
             input_noise=self._input_noise(),
+            resample=self._resampling(),
             callbacks=callbacks,
         )
 

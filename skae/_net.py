@@ -285,12 +285,13 @@ class EpochProgressBar(ProgressBar):
 
 
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
-              shuffle, generator, device, verbose, input_noise=None, callbacks=(),
-              valid_batch_size=None):
+              shuffle, generator, device, verbose, input_noise=None, resample=None,
+              callbacks=(), valid_batch_size=None):
     """Make an initialised :class:`TrainingNet` around ``module`` and ``objective``.
 
     ``generator`` (a CPU :class:`torch.Generator`) shuffles the batches and
-    draws the input noise; the caller passes the same one to the module's
+    draws the input noise and the training rows' resampling (validation rows
+    are used as they are); the caller passes the same one to the module's
     ``forward`` (see :func:`skae._fitting.run_epochs`).
     """
     extra = {"optimizer__momentum": 0.9} if solver == "sgd" else {}
@@ -314,6 +315,7 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
         iterator_train__shuffle=shuffle,
         iterator_train__generator=generator,
         iterator_train__input_noise=input_noise,
+        iterator_train__resample=resample,
         iterator_valid=Batches,
         iterator_valid__batch_size=valid_batch_size or batch_size,
         train_split=None,

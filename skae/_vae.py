@@ -11,10 +11,18 @@ from sklearn.utils.validation import check_is_fitted
 from . import _parameters as params
 from ._base import BaseAutoencoder
 from ._inference import INFERENCE_BUDGET
+from ._likelihood import likelihood_class
 from ._net import LinearWarmup
 from ._random import seed_from
 from .exceptions import PosteriorCollapseWarning
-from .nn import ELBOObjective, GaussianMLPVAE, IWAEObjective, importance_weighted_bound
+from .nn import (
+    Bernoulli,
+    DynamicBinarization,
+    ELBOObjective,
+    GaussianMLPVAE,
+    IWAEObjective,
+    importance_weighted_bound,
+)
 from .nn.inputs import InputDropout, normalize_encoder_input
 from .nn.vae_bounds import elbo
 
@@ -80,6 +88,16 @@ subclass, default="gaussian"
         the scores never drop anything. It acts before ``input_norm``, so
         with a norm the encoder sees the kept values scaled to unit norm.
         Must be in [0, 1).
+    dynamic_binarization : bool, default=False
+        With ``likelihood="bernoulli"``, train on a fresh binarisation of
+        the data in every batch: each value ``p`` in [0, 1] (a grey level)
+        becomes 1 with probability ``p``, drawn from the estimator's own
+        generator, and the encoder's input and the likelihood's target are
+        the same binary row. This is how binarised MNIST is usually trained
+        (Burda et al., 2015): the model sees a new binary image of each
+        digit every epoch, which overfits less than one fixed binarisation.
+        Validation rows (``early_stopping``) and the scores use the data as
+        given, so score binary data to get log-probabilities.
     decoder_variance : "shared", "learned" or float, default="shared"
         Variance of the Gaussian likelihood (ignored by the others).
         ``"shared"``: one variance for all features, the isotropic noise of
@@ -251,9 +269,10 @@ default="constant"
     features' log-probabilities, as in ProdLDA (Srivastava & Sutton,
     2017).
 
-    To train on data that is resampled every epoch, for instance
-    dynamically binarised images, call :meth:`partial_fit` once per epoch
-    with a fresh draw; ``kl_warmup`` follows the epochs counted so far.
+    To train on data that is resampled every epoch in other ways than
+    ``dynamic_binarization``, call :meth:`partial_fit` once per epoch with
+    a fresh draw; ``kl_warmup`` and the learning-rate schedule follow the
+    epochs counted so far.
 
     Examples
     --------
@@ -292,6 +311,7 @@ default="constant"
         params.LIKELIHOOD,
         params.INPUT_NORM,
         params.INPUT_DROPOUT,
+        params.Param("dynamic_binarization", False, ["boolean"]),
         params.Param("decoder_variance", "shared",
                      [StrOptions({"learned", "shared"}),
                       Interval(Real, 0, None, closed="neither")]),
@@ -329,6 +349,9 @@ default="constant"
     def _input_noise(self):
         return InputDropout(self.input_dropout) if self.input_dropout else None
 
+    def _resampling(self):
+        return DynamicBinarization() if self.dynamic_binarization else None
+
     def _make_objective(self, likelihood):
         if self.objective == "iwae":
             return IWAEObjective(likelihood)
@@ -336,6 +359,12 @@ default="constant"
 
     def _check_params(self, n_features):
         super()._check_params(n_features)
+        if self.dynamic_binarization and not issubclass(likelihood_class(self), Bernoulli):
+            raise ValueError(
+                f"dynamic_binarization=True draws binary rows, which only "
+                f"likelihood='bernoulli' models, not likelihood={self.likelihood!r}. Set "
+                "likelihood='bernoulli' or dynamic_binarization=False."
+            )
         if self.objective == "iwae" and (self.beta != 1 or self.kl_warmup):
             raise ValueError(
                 f"objective='iwae' with beta={self.beta} and kl_warmup={self.kl_warmup}: the "

@@ -15,7 +15,7 @@ from .labelled_vae import LabelledELBOObjective, LabelledVAE
 from .least_squares import least_squares_codes
 from .likelihoods import LIKELIHOODS, Bernoulli, Gaussian, Likelihood, Multinomial, Poisson
 from .mlp import ACTIVATIONS, make_mlp
-from .noise import Corruption
+from .noise import Corruption, DynamicBinarization
 from .objectives import ELBOObjective, IWAEObjective, ReconstructionObjective
 from .sparse import (
     SparsityPenalty,
@@ -35,6 +35,7 @@ __all__ = [
     "ClassificationObjective",
     "ConvAutoencoder",
     "Corruption",
+    "DynamicBinarization",
     "ELBOObjective",
     "EncoderClassifier",
     "Gaussian",
