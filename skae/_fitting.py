@@ -65,11 +65,11 @@ def load_weights(net, state):
 class Checkpoint:
     """Everything a run changes, as it was after the last complete epoch.
 
-    Weights, buffers, the optimiser's state, its learning rates and the
-    learning-rate schedule's state are kept. Weights, buffers and the
-    optimiser's state are copied into tensors kept
+    Weights, buffers and the optimiser's state are copied into tensors kept
     from one epoch to the next, so that refreshing the copy costs one
-    ``copy_`` per tensor rather than building state dicts every epoch.
+    ``copy_`` per tensor rather than building state dicts every epoch. The
+    learning rates and the learning-rate schedule's state (a few numbers)
+    are copied whole.
     """
 
     def __init__(self, net, generator):
