@@ -19,10 +19,11 @@ from ._data import ArrayDataset, check_float32_range, column_moments, split
 from ._fitting import run_epochs
 from ._inference import InferenceMixin, ScoringMixin
 from ._likelihood import check_values, likelihood_class, make_likelihood
-from ._net import build_net, resolve_device
+from ._net import LearningRateSchedule, build_net, resolve_device
 from ._parameters import declare
 from ._persistence import NetState
 from ._random import TorchRNG, seed_from
+from ._schedules import scheduler_factory
 from ._stopping import NoImprovementStopping
 from .exceptions import TrainingDivergedError
 from .nn.init import build
@@ -93,6 +94,14 @@ class BaseNetworkEstimator(
 
     def _input_noise(self):
         """``noise(x, generator)`` applied to training inputs, or None (hook)."""
+        return None
+
+    def _resampling(self):
+        """``resample(x, generator)``: a fresh draw of every training batch, or None (hook).
+
+        Unlike input noise it replaces the target too when the target is
+        the input.
+        """
         return None
 
     def _pretraining_noise(self):
@@ -168,6 +177,10 @@ class BaseNetworkEstimator(
         likelihood = make_likelihood(likelihood_class(self), n_features,
                                      **self._likelihood_options())
         module = build(lambda: self._make_module(n_features), generator)
+        callbacks = list(self._extra_callbacks())
+        make_scheduler = scheduler_factory(self)
+        if make_scheduler is not None:
+            callbacks.append(("learning_rate", LearningRateSchedule(make_scheduler)))
         return build_net(
             module,
             self._make_objective(likelihood),
@@ -181,7 +194,8 @@ class BaseNetworkEstimator(
             device=resolve_device(self.device) if device is None else device,
             verbose=self.verbose,
             input_noise=self._input_noise(),
-            callbacks=self._extra_callbacks(),
+            resample=self._resampling(),
+            callbacks=callbacks,
         )
 
     def _setup(self, X):

@@ -142,14 +142,20 @@ class Batches:
     input_noise : callable or None, default=None
         ``input_noise(x, generator)`` corrupts each batch's input; the
         target stays clean.
+    resample : callable or None, default=None
+        ``resample(x, generator)`` replaces each batch's rows by a fresh
+        draw from them before any input noise (dynamic binarisation). When
+        the target is the input, it is the same draw.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None, input_noise=None):
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None, input_noise=None,
+                 resample=None):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
         self.input_noise = input_noise
+        self.resample = resample
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
@@ -169,6 +175,9 @@ class Batches:
                 x, target = self.dataset.batch_rows(start, start + size)
             else:
                 x, target = self.dataset.batch(order[start : start + size])
+            if self.resample is not None:
+                drawn = self.resample(x, self.generator)
+                x, target = drawn, (drawn if target is x else target)
             if self.input_noise is not None:
                 x = self.input_noise(x, self.generator)
             yield x, target

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from skorch.helper import predefined_split
 
+from ._net import learning_rate_schedule
+
 
 @dataclass
 class RunOutcome:
@@ -65,11 +67,14 @@ class Checkpoint:
 
     Weights, buffers and the optimiser's state are copied into tensors kept
     from one epoch to the next, so that refreshing the copy costs one
-    ``copy_`` per tensor rather than building state dicts every epoch.
+    ``copy_`` per tensor rather than building state dicts every epoch. The
+    learning rates and the learning-rate schedule's state (a few numbers)
+    are copied whole.
     """
 
     def __init__(self, net, generator):
         self.net, self.generator = net, generator
+        self.schedule = learning_rate_schedule(net)
         # Parameters and buffers are the same tensors for the whole run.
         self._fixed = [t.detach() for part in (net.module_, net.criterion_)
                        for t in (*part.parameters(), *part.buffers())]
@@ -95,6 +100,9 @@ class Checkpoint:
                 copy.copy_(tensor)
         self.generator_state = self.generator.get_state()
         self.epochs = len(self.net.history)
+        self.learning_rates = [group["lr"] for group in self.net.optimizer_.param_groups]
+        if self.schedule is not None:
+            self.schedule_state = self.schedule.state_dict(self.net)
 
     def restore(self):
         layout, optimizer = self._optimizer_tensors()
@@ -108,6 +116,11 @@ class Checkpoint:
                 tensor.copy_(copy)
         self.generator.set_state(self.generator_state)
         del self.net.history[self.epochs:]
+        # An interrupt may come after the schedule stepped in the epoch's end.
+        for group, lr in zip(self.net.optimizer_.param_groups, self.learning_rates, strict=True):
+            group["lr"] = lr
+        if self.schedule is not None:
+            self.schedule.load_state_dict(self.net, self.schedule_state)
 
 
 def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None,
@@ -127,6 +140,10 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
         watches it instead of the training loss.
     stopping : NoImprovementStopping or None
         Ends the run when it says so; None trains ``max_epochs`` epochs.
+        With a schedule that lowers the learning rate on a plateau, a
+        lowered rate restarts the rule's count, and the rule ends the run
+        only once the rate is at its floor (MLPRegressor's
+        ``learning_rate="adaptive"``).
     keep_best : bool
         Leave the net with the weights of the epoch the rule found best.
     allow_interrupt : bool
@@ -144,6 +161,7 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     if monitor is None:
         monitor = "train_loss" if valid is None else "valid_loss"
     last = Checkpoint(net, generator)
+    schedule = last.schedule
     best = None
     outcome = RunOutcome()
     net.notify("on_train_begin", X=dataset, y=None)
@@ -155,7 +173,10 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
             if keep_best and improved:
                 best = weights(net)
             last.take()
-            if stopping is not None and stopping.should_stop:
+            if schedule is not None and schedule.lowered_on_plateau_ and stopping is not None:
+                stopping.restart()
+            if (stopping is not None and stopping.should_stop
+                    and not (schedule is not None and schedule.can_lower(net))):
                 outcome.converged = True
                 break
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ batch's target. It uses skorch's public hooks only (``get_loss``,
 loop and the stopping rule live in :mod:`skae._fitting`.
 """
 
+import copy
 import math
 import re
 
@@ -187,6 +188,84 @@ class LinearWarmup(Callback):
         setattr(net.criterion_, self.attribute, self.final * min(1.0, epoch / self.epochs))
 
 
+class LearningRateSchedule(Callback):
+    """Step a :mod:`torch.optim.lr_scheduler` scheduler at the end of every epoch.
+
+    skorch's ``LRScheduler`` builds a new scheduler whenever training
+    begins, that is at every ``partial_fit`` call: a plateau's count would
+    start again each time, and the scheduler's state belongs to no object
+    that a pickle or a checkpoint could keep. This callback keeps one
+    scheduler per optimiser (the optimiser is rebuilt when a pickled model
+    is loaded) and hands out its state (:meth:`state_dict`,
+    :meth:`load_state_dict`), so that a schedule continues across calls,
+    pickles and interrupted epochs.
+
+    The rate each epoch trained with is recorded in the history as
+    ``learning_rate``.
+
+    Parameters
+    ----------
+    make_scheduler : callable
+        ``make_scheduler(optimizer)`` returns the scheduler.
+    """
+
+    def __init__(self, make_scheduler):
+        self.make_scheduler = make_scheduler
+
+    def initialize(self):
+        self.scheduler_ = None
+        self.lowered_on_plateau_ = False
+        return self
+
+    def scheduler(self, net):
+        """The scheduler of ``net``'s optimiser, made on first use."""
+        if self.scheduler_ is None or self.scheduler_.optimizer is not net.optimizer_:
+            self.scheduler_ = self.make_scheduler(net.optimizer_)
+        return self.scheduler_
+
+    @property
+    def watches_loss(self):
+        return isinstance(self.scheduler_, torch.optim.lr_scheduler.ReduceLROnPlateau)
+
+    def on_epoch_end(self, net, **kwargs):
+        scheduler = self.scheduler(net)
+        before = net.optimizer_.param_groups[0]["lr"]
+        net.history.record("learning_rate", before)
+        if self.watches_loss:
+            row = net.history[-1]
+            # The validation loss when the run holds data out (fit with
+            # early stopping), else the training loss.
+            scheduler.step(row["valid_loss"] if "valid_loss" in row else row["train_loss"])
+            self.lowered_on_plateau_ = net.optimizer_.param_groups[0]["lr"] < before
+        else:
+            scheduler.step()
+
+    def can_lower(self, net):
+        """Whether a plateau would still lower the rate (False for other schedules)."""
+        scheduler = self.scheduler(net)
+        return self.watches_loss and any(
+            group["lr"] > low
+            for group, low in zip(net.optimizer_.param_groups, scheduler.min_lrs, strict=True))
+
+    def state_dict(self, net):
+        """A copy of the scheduler's state (plain numbers and lists)."""
+        return copy.deepcopy(self.scheduler(net).state_dict())
+
+    def load_state_dict(self, net, state):
+        """Continue the schedule from ``state``, learning rates included."""
+        scheduler = self.scheduler(net)
+        scheduler.load_state_dict(copy.deepcopy(state))
+        # A new scheduler has set the rates of its first epoch; a saved
+        # optimiser state may be missing (skae.io.dump(optimizer=False)).
+        for group, lr in zip(net.optimizer_.param_groups, scheduler.get_last_lr(), strict=True):
+            group["lr"] = lr
+
+
+def learning_rate_schedule(net):
+    """``net``'s :class:`LearningRateSchedule`, or None when the rate is constant."""
+    return dict(net.callbacks_).get("learning_rate")
+
+
 class EpochProgressBar(ProgressBar):
     """skorch's per-epoch progress bar, drawn only where it can be seen.
 
@@ -206,12 +285,13 @@ class EpochProgressBar(ProgressBar):
 
 
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
-              shuffle, generator, device, verbose, input_noise=None, callbacks=(),
-              valid_batch_size=None):
+              shuffle, generator, device, verbose, input_noise=None, resample=None,
+              callbacks=(), valid_batch_size=None):
     """Make an initialised :class:`TrainingNet` around ``module`` and ``objective``.
 
     ``generator`` (a CPU :class:`torch.Generator`) shuffles the batches and
-    draws the input noise; the caller passes the same one to the module's
+    draws the input noise and the training rows' resampling (validation rows
+    are used as they are); the caller passes the same one to the module's
     ``forward`` (see :func:`skae._fitting.run_epochs`).
     """
     extra = {"optimizer__momentum": 0.9} if solver == "sgd" else {}
@@ -235,6 +315,7 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
         iterator_train__shuffle=shuffle,
         iterator_train__generator=generator,
         iterator_train__input_noise=input_noise,
+        iterator_train__resample=resample,
         iterator_valid=Batches,
         iterator_valid__batch_size=valid_batch_size or batch_size,
         train_split=None,

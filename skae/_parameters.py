@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
+from ._schedules import SCHEDULES
 from .nn.likelihoods import LIKELIHOODS
 
 #: ``Param.legacy`` when a model saved before the parameter existed takes its default.
@@ -78,6 +79,9 @@ DETERMINISTIC = (LIKELIHOOD, LOSS, CONTRACTIVE, PRETRAIN)
 TRAINING = (
     Param("solver", "adam", [StrOptions({"adam", "adamw", "sgd"})]),
     Param("learning_rate_init", 1e-3, [Interval(Real, 0, None, closed="neither")]),
+    Param("learning_rate", "constant", [StrOptions(set(SCHEDULES))]),
+    Param("learning_rate_decay", 0.2, [Interval(Real, 0, 1, closed="neither")]),
+    Param("decay_epochs", 50, [Interval(Integral, 1, None, closed="left")]),
     Param("weight_decay", 0.0, [Interval(Real, 0, None, closed="left")]),
     Param("batch_size", "auto", [StrOptions({"auto"}), Interval(Integral, 1, None,
                                                                 closed="left")]),

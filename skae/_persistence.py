@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ._fitting import map_tensors
-from ._net import resolve_device, restore_history
+from ._net import learning_rate_schedule, resolve_device, restore_history
 
 
 def _to_numpy(tensor):
@@ -46,26 +46,35 @@ def _tensors(obj):
 class NetState:
     """The trained state of a net, without the net: weights, optimiser, history.
 
+    ``schedule`` is the learning-rate schedule's state (None when the rate
+    is constant), so that a loaded model continues its schedule.
+
     Pickling this instead of the skorch net stores each weight once, on the
     CPU, so that a model trained on a GPU loads where there is none; the net
     is rebuilt from the estimator's parameters when the estimator is loaded.
     """
 
-    def __init__(self, module, criterion, optimizer, history, reference_loss):
+    # Pickles from versions without schedules hold no such attribute.
+    schedule = None
+
+    def __init__(self, module, criterion, optimizer, history, reference_loss, schedule=None):
         self.module = module
         self.criterion = criterion
         self.optimizer = optimizer
         self.history = history
         self.reference_loss = reference_loss
+        self.schedule = schedule
 
     @classmethod
     def of(cls, net):
+        schedule = learning_rate_schedule(net)
         return cls(
             map_tensors(_to_numpy, net.module_.state_dict()),
             map_tensors(_to_numpy, net.criterion_.state_dict()),
             map_tensors(_to_numpy, net.optimizer_.state_dict()),
             [dict(row) for row in net.history],
             net.reference_loss_,
+            None if schedule is None else schedule.state_dict(net),
         )
 
     def restore(self, estimator):
@@ -99,4 +108,7 @@ class NetState:
             net.optimizer_.load_state_dict(_tensors(self.optimizer))
         restore_history(net, self.history)
         net.reference_loss_ = self.reference_loss
+        schedule = learning_rate_schedule(net)
+        if schedule is not None and self.schedule is not None:
+            schedule.load_state_dict(net, self.schedule)
         return net

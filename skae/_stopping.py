@@ -34,6 +34,15 @@ class NoImprovementStopping:
             self.best_ = loss
         return improved
 
+    def restart(self):
+        """Forget the epochs without improvement counted so far.
+
+        Called when the learning rate was lowered on a plateau: as in
+        MLPRegressor with ``learning_rate="adaptive"``, the lower rate gets
+        ``n_iter_no_change`` epochs of its own.
+        """
+        self.count_ = 0
+
     @property
     def should_stop(self):
         return self.count_ > self.n_iter_no_change

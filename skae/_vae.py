@@ -11,10 +11,18 @@ from sklearn.utils.validation import check_is_fitted
 from . import _parameters as params
 from ._base import BaseAutoencoder
 from ._inference import INFERENCE_BUDGET
+from ._likelihood import likelihood_class
 from ._net import LinearWarmup
 from ._random import seed_from
 from .exceptions import PosteriorCollapseWarning
-from .nn import ELBOObjective, GaussianMLPVAE, importance_weighted_bound
+from .nn import (
+    Bernoulli,
+    DynamicBinarization,
+    ELBOObjective,
+    GaussianMLPVAE,
+    IWAEObjective,
+    importance_weighted_bound,
+)
 from .nn.inputs import InputDropout, normalize_encoder_input
 from .nn.vae_bounds import elbo
 
@@ -80,6 +88,16 @@ subclass, default="gaussian"
         the scores never drop anything. It acts before ``input_norm``, so
         with a norm the encoder sees the kept values scaled to unit norm.
         Must be in [0, 1).
+    dynamic_binarization : bool, default=False
+        With ``likelihood="bernoulli"``, train on a fresh binarisation of
+        the data in every batch: each value ``p`` in [0, 1] (a grey level)
+        becomes 1 with probability ``p``, drawn from the estimator's own
+        generator, and the encoder's input and the likelihood's target are
+        the same binary row. This is how binarised MNIST is usually trained
+        (Burda et al., 2015): the model sees a new binary image of each
+        digit every epoch, which overfits less than one fixed binarisation.
+        Validation rows (``early_stopping``) and the scores use the data as
+        given, so score binary data to get log-probabilities.
     decoder_variance : "shared", "learned" or float, default="shared"
         Variance of the Gaussian likelihood (ignored by the others).
         ``"shared"``: one variance for all features, the isotropic noise of
@@ -102,16 +120,51 @@ subclass, default="gaussian"
         ``beta`` from the start. With ``beta`` below 1 this is the KL
         annealing to a cap of Liang et al. (2018): ``beta=0.2`` and
         ``kl_warmup`` the number of epochs to reach it.
+    objective : {"elbo", "iwae"}, default="elbo"
+        The bound training maximises. ``"elbo"``: the evidence lower bound,
+        its expected log-likelihood estimated with ``n_mc_samples`` draws
+        of z and its KL term in closed form. ``"iwae"``: the
+        importance-weighted bound of Burda et al. (2015) with
+        K = ``n_mc_samples`` draws, ``log (1/K) sum_k p(x, z_k) / q(z_k|x)``,
+        which is the ELBO for K=1 and approaches ``log p(x)`` as K grows;
+        a step costs about K times an ELBO step with one draw. It has no KL
+        term to weight, so it takes ``beta=1`` and ``kl_warmup=0``. Either
+        way ``score``, ``score_samples`` and the early-stopping validation
+        loss are the ELBO, and :meth:`importance_weighted_bound` evaluates
+        the importance-weighted bound.
     n_mc_samples : int, default=1
-        Draws of z per sample and training step (L) to estimate the
-        expected log-likelihood.
+        Draws of z per sample and training step: with ``objective="elbo"``
+        (L) to estimate the expected log-likelihood, with
+        ``objective="iwae"`` the number K of importance samples.
     n_eval_samples : int, default=16
         Draws of z per sample to estimate the ELBO in ``score_samples``,
         ``score`` and the early-stopping validation loss.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-3
-        Step size of the optimiser.
+        Step size of the optimiser at the first epoch.
+    learning_rate : {"constant", "step", "exponential", "cosine", "adaptive"}, \
+default="constant"
+        How the step size changes from epoch to epoch, starting at
+        ``learning_rate_init``, whatever the solver. ``"constant"`` keeps it.
+        ``"step"`` multiplies it by ``learning_rate_decay`` every
+        ``decay_epochs`` epochs; ``"exponential"`` by the same factor over
+        the same epochs, a little every epoch. ``"cosine"`` lowers it
+        towards 0 along a half cosine over ``max_iter`` epochs (Loshchilov
+        & Hutter, 2017); ``partial_fit`` beyond them starts a new cycle.
+        ``"adaptive"``, as in MLPRegressor, multiplies it by
+        ``learning_rate_decay`` each time more than ``n_iter_no_change``
+        epochs in a row fail to lower the loss by ``tol`` (the validation
+        loss with ``early_stopping``), down to a thousandth of
+        ``learning_rate_init``; training stops only once the rate is there.
+        Each ``partial_fit`` call is one epoch of the schedule, which a
+        pickled model continues.
+    learning_rate_decay : float, default=0.2
+        Factor by which ``"step"``, ``"exponential"`` and ``"adaptive"``
+        lower the learning rate; in (0, 1).
+    decay_epochs : int, default=50
+        Epochs over which ``"step"`` and ``"exponential"`` lower the learning
+        rate by ``learning_rate_decay``.
     weight_decay : float, default=0.0
         L2 penalty on the weights, applied by the optimiser.
     batch_size : int or "auto", default="auto"
@@ -150,7 +203,8 @@ subclass, default="gaussian"
         Number of epochs trained (``partial_fit`` calls included).
     loss_curve_ : list of float
         Mean training loss per sample after each epoch: the negative ELBO
-        with the KL term weighted by ``beta`` (and the warm-up).
+        with the KL term weighted by ``beta`` (and the warm-up), or with
+        ``objective="iwae"`` the negative importance-weighted bound.
     best_loss_ : float or None
         Lowest training loss; None with early stopping.
     validation_scores_ : list of float or None
@@ -215,9 +269,10 @@ subclass, default="gaussian"
     features' log-probabilities, as in ProdLDA (Srivastava & Sutton,
     2017).
 
-    To train on data that is resampled every epoch, for instance
-    dynamically binarised images, call :meth:`partial_fit` once per epoch
-    with a fresh draw; ``kl_warmup`` follows the epochs counted so far.
+    To train on data that is resampled every epoch in other ways than
+    ``dynamic_binarization``, call :meth:`partial_fit` once per epoch with
+    a fresh draw; ``kl_warmup`` and the learning-rate schedule follow the
+    epochs counted so far.
 
     Examples
     --------
@@ -256,11 +311,13 @@ subclass, default="gaussian"
         params.LIKELIHOOD,
         params.INPUT_NORM,
         params.INPUT_DROPOUT,
+        params.Param("dynamic_binarization", False, ["boolean"]),
         params.Param("decoder_variance", "shared",
                      [StrOptions({"learned", "shared"}),
                       Interval(Real, 0, None, closed="neither")]),
         params.Param("beta", 1.0, [Interval(Real, 0, None, closed="left")]),
         params.Param("kl_warmup", 0, [Interval(Integral, 0, None, closed="left")]),
+        params.Param("objective", "elbo", [StrOptions({"elbo", "iwae"})]),
         params.Param("n_mc_samples", 1, [Interval(Integral, 1, None, closed="left")]),
         params.Param("n_eval_samples", 16, [Interval(Integral, 1, None, closed="left")]),
         *params.TRAINING,
@@ -292,8 +349,28 @@ subclass, default="gaussian"
     def _input_noise(self):
         return InputDropout(self.input_dropout) if self.input_dropout else None
 
+    def _resampling(self):
+        return DynamicBinarization() if self.dynamic_binarization else None
+
     def _make_objective(self, likelihood):
+        if self.objective == "iwae":
+            return IWAEObjective(likelihood)
         return ELBOObjective(likelihood, beta=self.beta)
+
+    def _check_params(self, n_features):
+        super()._check_params(n_features)
+        if self.dynamic_binarization and not issubclass(likelihood_class(self), Bernoulli):
+            raise ValueError(
+                f"dynamic_binarization=True draws binary rows, which only "
+                f"likelihood='bernoulli' models, not likelihood={self.likelihood!r}. Set "
+                "likelihood='bernoulli' or dynamic_binarization=False."
+            )
+        if self.objective == "iwae" and (self.beta != 1 or self.kl_warmup):
+            raise ValueError(
+                f"objective='iwae' with beta={self.beta} and kl_warmup={self.kl_warmup}: the "
+                "importance-weighted bound has no separate KL term to weight or warm up. "
+                "Set beta=1 and kl_warmup=0, or use objective='elbo'."
+            )
 
     def _likelihood_options(self):
         return {"variance": self.decoder_variance}

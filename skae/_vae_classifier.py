@@ -50,7 +50,29 @@ subclass, default="gaussian"
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-3
-        Step size of the optimiser.
+        Step size of the optimiser at the first epoch.
+    learning_rate : {"constant", "step", "exponential", "cosine", "adaptive"}, \
+default="constant"
+        How the step size changes from epoch to epoch, starting at
+        ``learning_rate_init``, whatever the solver. ``"constant"`` keeps it.
+        ``"step"`` multiplies it by ``learning_rate_decay`` every
+        ``decay_epochs`` epochs; ``"exponential"`` by the same factor over
+        the same epochs, a little every epoch. ``"cosine"`` lowers it
+        towards 0 along a half cosine over ``max_iter`` epochs (Loshchilov
+        & Hutter, 2017); ``partial_fit`` beyond them starts a new cycle.
+        ``"adaptive"``, as in MLPRegressor, multiplies it by
+        ``learning_rate_decay`` each time more than ``n_iter_no_change``
+        epochs in a row fail to lower the loss by ``tol`` (the validation
+        loss with ``early_stopping``), down to a thousandth of
+        ``learning_rate_init``; training stops only once the rate is there.
+        Each ``partial_fit`` call is one epoch of the schedule, which a
+        pickled model continues.
+    learning_rate_decay : float, default=0.2
+        Factor by which ``"step"``, ``"exponential"`` and ``"adaptive"``
+        lower the learning rate; in (0, 1).
+    decay_epochs : int, default=50
+        Epochs over which ``"step"`` and ``"exponential"`` lower the learning
+        rate by ``learning_rate_decay``.
     weight_decay : float, default=0.0
         L2 penalty on the weights, applied by the optimiser.
     batch_size : int or "auto", default="auto"

@@ -176,6 +176,7 @@ def dump(estimator, path, *, optimizer=True):
                 "optimizer": _optimizer_state(writer, value.optimizer) if optimizer else None,
                 "history": writer.value("history", value.history),
                 "reference_loss": value.reference_loss,
+                "schedule": writer.value("schedule", value.schedule),
             }
         else:
             header["state"][key] = writer.value(f"state.{key}", value)
@@ -281,6 +282,7 @@ def load(path):
             None if net["optimizer"] is None else _restore_keys(reader.value(net["optimizer"])),
             reader.value(net["history"]),
             net["reference_loss"],
+            reader.value(net.get("schedule")),
         )
     estimator.__setstate__(state)
     return estimator

@@ -15,8 +15,8 @@ from .labelled_vae import LabelledELBOObjective, LabelledVAE
 from .least_squares import least_squares_codes
 from .likelihoods import LIKELIHOODS, Bernoulli, Gaussian, Likelihood, Multinomial, Poisson
 from .mlp import ACTIVATIONS, make_mlp
-from .noise import Corruption
-from .objectives import ELBOObjective, ReconstructionObjective
+from .noise import Corruption, DynamicBinarization
+from .objectives import ELBOObjective, IWAEObjective, ReconstructionObjective
 from .sparse import (
     SparsityPenalty,
     TopK,
@@ -25,7 +25,7 @@ from .sparse import (
 )
 from .stages import greedy_stages
 from .vae import GaussianMLPVAE
-from .vae_bounds import importance_weighted_bound
+from .vae_bounds import importance_weighted_bound, log_importance_weights
 
 __all__ = [
     "ACTIVATIONS",
@@ -35,10 +35,12 @@ __all__ = [
     "ClassificationObjective",
     "ConvAutoencoder",
     "Corruption",
+    "DynamicBinarization",
     "ELBOObjective",
     "EncoderClassifier",
     "Gaussian",
     "GaussianMLPVAE",
+    "IWAEObjective",
     "InputDropout",
     "LabelledELBOObjective",
     "LabelledVAE",
@@ -61,6 +63,7 @@ __all__ = [
     "importance_weighted_bound",
     "init_dictionary",
     "least_squares_codes",
+    "log_importance_weights",
     "make_mlp",
     "normalize_encoder_input",
     "reset_parameters",

@@ -64,3 +64,27 @@ class Corruption(nn.Module):
 
     def extra_repr(self):
         return f"kind={self.kind!r}, level={self.level}"
+
+
+class DynamicBinarization(nn.Module):
+    """Replace values in [0, 1] by Bernoulli draws with those probabilities.
+
+    Each value ``p`` becomes 1 with probability ``p`` and 0 otherwise, with
+    fresh draws on every call: grey-level images become a new binary image
+    each time (dynamic binarisation, as in Salakhutdinov & Murray, 2008,
+    and Burda et al., 2015). The uniform draws are made on the CPU from the
+    generator passed to ``forward`` and then moved to the batch's device, so
+    that a seeded generator gives the same draws on every device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skae.nn import DynamicBinarization
+    >>> DynamicBinarization()(torch.tensor([[0.0, 0.5, 1.0]]),
+    ...                       torch.Generator().manual_seed(0))
+    tensor([[0., 0., 1.]])
+    """
+
+    def forward(self, x, generator=None):
+        uniform = torch.rand(x.shape, generator=generator).to(x.device, x.dtype)
+        return (uniform < x).to(x.dtype)

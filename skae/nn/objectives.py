@@ -4,10 +4,13 @@ The target is whatever the batch carries beside its input: the input itself
 for a plain autoencoder, the clean rows for a denoiser.
 """
 
+import math
+
 import torch
 from torch import nn
 
 from .functional import gaussian_kl
+from .vae_bounds import log_importance_weights
 
 
 class ReconstructionObjective(nn.Module):
@@ -85,3 +88,37 @@ class ELBOObjective(nn.Module):
         expected = self.log_likelihood(output, x).mean()
         kl = gaussian_kl(output["mu"], output["logvar"]).mean()
         return weight * kl - expected
+
+
+class IWAEObjective(ELBOObjective):
+    """Negative importance-weighted bound (Burda et al., 2015) in training.
+
+    In training mode the loss is the batch mean of
+    ``-log (1/K) sum_k p(x, z_k) / q(z_k | x)`` over the module's K draws
+    of z per row (its ``n_mc_samples``); the bound rises towards
+    ``log p(x)`` as K grows, and for K=1 it is the ELBO with the KL term
+    estimated from the draw. In evaluation mode, and in :meth:`per_sample`,
+    it is :class:`ELBOObjective`'s negative ELBO, so that validation losses
+    and scores mean the same whichever bound trained the model.
+
+    The bound has no KL term of its own to weight: ``beta`` is 1.
+
+    Parameters
+    ----------
+    likelihood : Likelihood
+        The decoder's distribution p(x | z).
+    """
+
+    def __init__(self, likelihood):
+        super().__init__(likelihood, beta=1.0)
+
+    def bound(self, output, x):
+        """The importance-weighted bound of each row: shape ``(n,)``."""
+        log_w = log_importance_weights(self.log_likelihood(output, x), output["z"],
+                                       output["eps"], output["logvar"])
+        return torch.logsumexp(log_w, dim=1) - math.log(log_w.shape[1])
+
+    def forward(self, output, x):
+        if not self.training:
+            return super().forward(output, x)
+        return -self.bound(output, x).mean()

@@ -47,9 +47,11 @@ class GaussianMLPVAE(nn.Module):
     the same on every call.
 
     ``forward`` returns a dict with ``"code"`` (the posterior mean),
-    ``"mu"``, ``"logvar"`` (both of shape ``(n, n_components)``) and
-    ``"recon"``, the decoder's raw output for every draw, of shape
-    ``(n, n_draws, n_features)``; the likelihood reads it.
+    ``"mu"``, ``"logvar"`` (both of shape ``(n, n_components)``), the draws
+    ``"z"`` and their standard-normal noise ``"eps"`` (both of shape
+    ``(n, n_draws, n_components)``) and ``"recon"``, the decoder's raw
+    output for every draw, of shape ``(n, n_draws, n_features)``; the
+    likelihood reads it.
     """
 
     def __init__(self, n_features, n_components, hidden_layer_sizes=(), activation="relu",
@@ -117,4 +119,5 @@ class GaussianMLPVAE(nn.Module):
         else:
             eps = self.eval_noise(x).to(mu.device, mu.dtype)
         z = mu.unsqueeze(1) + torch.exp(0.5 * logvar).unsqueeze(1) * eps
-        return {"code": mu, "mu": mu, "logvar": logvar, "recon": self.decode(z)}
+        return {"code": mu, "mu": mu, "logvar": logvar, "z": z, "eps": eps,
+                "recon": self.decode(z)}

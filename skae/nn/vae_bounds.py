@@ -41,6 +41,26 @@ def row_noise(generators, n_draws, n_components):
     return torch.stack([torch.randn(n_draws, n_components, generator=g) for g in generators])
 
 
+def log_importance_weights(log_px_z, z, eps, logvar):
+    """``log p(x, z_k) - log q(z_k | x)`` of every draw: shape ``(n, n_draws)``.
+
+    Parameters
+    ----------
+    log_px_z : torch.Tensor of shape (n, n_draws)
+        ``log p(x | z_k)``.
+    z : torch.Tensor of shape (n, n_draws, n_components)
+        The draws, ``z = mu + sigma * eps``.
+    eps : torch.Tensor of shape (n, n_draws, n_components)
+        Their standard-normal noise: ``log q(z | x)`` needs only it and the
+        log-variance.
+    logvar : torch.Tensor of shape (n, n_components)
+        The posterior's log-variance.
+    """
+    log_pz = -0.5 * (z.pow(2) + _LOG_2PI).sum(dim=-1)
+    log_qz = -0.5 * (eps.pow(2) + logvar.unsqueeze(1) + _LOG_2PI).sum(dim=-1)
+    return log_px_z + log_pz - log_qz
+
+
 def importance_weighted_bound(module, likelihood, x, n_draws, seed, *, chunk_size=None):
     """Importance-weighted bound on log p(x) (Burda et al., 2015), in float64.
 
@@ -78,9 +98,8 @@ def importance_weighted_bound(module, likelihood, x, n_draws, seed, *, chunk_siz
         raw = module.decode(z).double()
         log_px_z = likelihood.log_prob(raw, x64.unsqueeze(1).expand_as(raw))
         z64 = mu64.unsqueeze(1) + torch.exp(0.5 * logvar64).unsqueeze(1) * eps64
-        log_pz = -0.5 * (z64.pow(2) + _LOG_2PI).sum(dim=2)
-        log_qz = -0.5 * (eps64.pow(2) + logvar64.unsqueeze(1) + _LOG_2PI).sum(dim=2)
-        parts.append(torch.logsumexp(log_px_z + log_pz - log_qz, dim=1))
+        parts.append(torch.logsumexp(log_importance_weights(log_px_z, z64, eps64, logvar64),
+                                     dim=1))
     return torch.logsumexp(torch.stack(parts, dim=1), dim=1) - math.log(n_draws)
 
 
