@@ -9,6 +9,8 @@ from functools import partial
 
 from torch.optim import lr_scheduler
 
+from ._stopping import improves
+
 #: The ``learning_rate`` values, ``"constant"`` first (no scheduler).
 SCHEDULES = ("constant", "step", "exponential", "cosine", "adaptive")
 
@@ -16,15 +18,30 @@ SCHEDULES = ("constant", "step", "exponential", "cosine", "adaptive")
 #: and no further: MLPRegressor's floor of 1e-6 for its default rate of 1e-3.
 ADAPTIVE_FLOOR = 1e-3
 
+#: ``"adaptive"`` lowers the rate once this many epochs in a row fail to
+#: improve the loss (MLPRegressor's documented "two consecutive epochs"), so
+#: that the rate reaches its floor within a few dozen epochs of a plateau.
+PLATEAU_EPOCHS = 2
+
+
+class _RelativePlateau(lr_scheduler.ReduceLROnPlateau):
+    """ReduceLROnPlateau whose epochs improve by the stopping rule's relative test.
+
+    torch's own relative mode compares with ``best * (1 - threshold)``,
+    which counts a slightly worse epoch as an improvement once the loss is
+    negative (a variational bound's can be).
+    """
+
+    def is_better(self, a, best):
+        return improves(a, best, self.threshold)
+
 
 def _adaptive(optimizer, *, factor, patience, tol, floor):
-    # threshold_mode="abs": an epoch improves when it lowers the best loss by
-    # more than tol, the stopping rule's sense of tol. eps=0: every cut down
-    # to the floor is made, however small the rates, so that the floor is
-    # always reached (the stopping rule waits for it).
-    return lr_scheduler.ReduceLROnPlateau(
+    # eps=0: every cut down to the floor is made, however small the rates,
+    # so that the floor is always reached (the stopping rule waits for it).
+    return _RelativePlateau(
         optimizer, mode="min", factor=factor, patience=patience, threshold=tol,
-        threshold_mode="abs", min_lr=floor, eps=0.0)
+        min_lr=floor, eps=0.0)
 
 
 def scheduler_factory(estimator):
@@ -46,7 +63,7 @@ def scheduler_factory(estimator):
         # along the cosine.
         return partial(lr_scheduler.CosineAnnealingWarmRestarts, T_0=estimator.max_iter)
     if name == "adaptive":
-        return partial(_adaptive, factor=decay, patience=estimator.n_iter_no_change,
+        return partial(_adaptive, factor=decay, patience=PLATEAU_EPOCHS - 1,
                        tol=estimator.tol,
                        floor=ADAPTIVE_FLOOR * estimator.learning_rate_init)
     return None

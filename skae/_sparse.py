@@ -112,10 +112,10 @@ class SparseCoder(DeterministicAutoencoder):
         Deprecated spelling of ``likelihood``; it will be removed in 0.4.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=1e-2
         Step size of the optimiser at the first epoch.
     learning_rate : {"constant", "step", "exponential", "cosine", "adaptive"}, \
-default="constant"
+default="adaptive"
         How the step size changes from epoch to epoch, starting at
         ``learning_rate_init``, whatever the solver. ``"constant"`` keeps it.
         ``"step"`` multiplies it by ``learning_rate_decay`` every
@@ -124,10 +124,10 @@ default="constant"
         towards 0 along a half cosine over ``max_iter`` epochs (Loshchilov
         & Hutter, 2017); ``partial_fit`` beyond them starts a new cycle.
         ``"adaptive"``, as in MLPRegressor, multiplies it by
-        ``learning_rate_decay`` each time more than ``n_iter_no_change``
-        epochs in a row fail to lower the loss by ``tol`` (the validation
-        loss with ``early_stopping``), down to a thousandth of
-        ``learning_rate_init``; training stops only once the rate is there.
+        ``learning_rate_decay`` each time two epochs in a row fail to lower
+        the loss by ``tol`` (the validation loss with ``early_stopping``),
+        down to a thousandth of ``learning_rate_init``; training stops only
+        once the rate is there.
         Each ``partial_fit`` call is one epoch of the schedule, which a
         pickled model continues.
     learning_rate_decay : float, default=0.2
@@ -153,8 +153,10 @@ default="constant"
         Maximum number of epochs.
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
-    tol : float, default=1e-4
-        Minimum decrease of the loss that counts as an improvement.
+    tol : float, default=1e-3
+        An epoch improves on the best loss only if it lowers it by more than
+        ``tol`` times the best loss's magnitude (a relative tolerance, the
+        same on any scale of the data).
     early_stopping : bool, default=False
         Stop when the loss on a held-out ``validation_fraction`` stops
         improving; validation losses measure reconstruction only.
@@ -260,7 +262,7 @@ default="constant"
         params.HIDDEN_LAYER_SIZES.with_default(()),
         params.ACTIVATION,
         *params.DETERMINISTIC,
-        *params.TRAINING,
+        *params.AUTOENCODER_TRAINING,
     )
 
     #: Rows per inference batch. Each batch costs a fixed number of small

@@ -1,21 +1,26 @@
-"""The stopping rule of scikit-learn's multi-layer perceptrons."""
+"""The stopping rule: scikit-learn's multi-layer perceptrons', with a relative tolerance."""
 
 import math
 
 
 class NoImprovementStopping:
-    """Stop when a loss has not improved by ``tol`` for too many epochs.
+    """Stop when a loss has not improved by ``tol`` of itself for too many epochs.
 
     The rule is :class:`sklearn.neural_network.MLPRegressor`'s, to the
-    epoch: an epoch whose loss is above the best so far minus ``tol`` counts
-    as no improvement, any other resets the count, and training ends once
-    the count exceeds ``n_iter_no_change`` (so after ``n_iter_no_change + 1``
-    such epochs in a row).
+    epoch, but for the tolerance, which is relative: an epoch whose loss is
+    above the best so far minus ``tol * |best|`` counts as no improvement,
+    any other resets the count, and training ends once the count exceeds
+    ``n_iter_no_change`` (so after ``n_iter_no_change + 1`` such epochs in a
+    row). A relative tolerance means the same on every scale: an
+    autoencoder's loss is summed over features, so that an absolute one
+    ends training on wide or large-valued data long before narrow or small-valued
+    data.
 
     Parameters
     ----------
     tol : float
-        Decrease of the loss that counts as an improvement.
+        Decrease of the loss, as a fraction of the best loss's magnitude,
+        that counts as an improvement.
     n_iter_no_change : int
         Epochs without improvement that are tolerated.
     """
@@ -28,7 +33,7 @@ class NoImprovementStopping:
 
     def update(self, loss):
         """Record an epoch's loss; return True when it is the best so far."""
-        self.count_ = self.count_ + 1 if loss > self.best_ - self.tol else 0
+        self.count_ = 0 if improves(loss, self.best_, self.tol) else self.count_ + 1
         improved = loss < self.best_
         if improved:
             self.best_ = loss
@@ -46,3 +51,8 @@ class NoImprovementStopping:
     @property
     def should_stop(self):
         return self.count_ > self.n_iter_no_change
+
+
+def improves(loss, best, tol):
+    """Whether ``loss`` lowers ``best`` by more than ``tol * |best|``."""
+    return best == math.inf or loss <= best - tol * abs(best)

@@ -141,10 +141,10 @@ subclass, default="gaussian"
         ``score`` and the early-stopping validation loss.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=3e-3
         Step size of the optimiser at the first epoch.
     learning_rate : {"constant", "step", "exponential", "cosine", "adaptive"}, \
-default="constant"
+default="adaptive"
         How the step size changes from epoch to epoch, starting at
         ``learning_rate_init``, whatever the solver. ``"constant"`` keeps it.
         ``"step"`` multiplies it by ``learning_rate_decay`` every
@@ -153,10 +153,10 @@ default="constant"
         towards 0 along a half cosine over ``max_iter`` epochs (Loshchilov
         & Hutter, 2017); ``partial_fit`` beyond them starts a new cycle.
         ``"adaptive"``, as in MLPRegressor, multiplies it by
-        ``learning_rate_decay`` each time more than ``n_iter_no_change``
-        epochs in a row fail to lower the loss by ``tol`` (the validation
-        loss with ``early_stopping``), down to a thousandth of
-        ``learning_rate_init``; training stops only once the rate is there.
+        ``learning_rate_decay`` each time two epochs in a row fail to lower
+        the loss by ``tol`` (the validation loss with ``early_stopping``),
+        down to a thousandth of ``learning_rate_init``; training stops only
+        once the rate is there.
         Each ``partial_fit`` call is one epoch of the schedule, which a
         pickled model continues.
     learning_rate_decay : float, default=0.2
@@ -173,9 +173,10 @@ default="constant"
         Maximum number of epochs.
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
-    tol : float, default=1e-4
+    tol : float, default=1e-3
         An epoch improves on the best loss only if it lowers it by more than
-        ``tol`` nats.
+        ``tol`` times the best loss's magnitude (a relative tolerance, the
+        same on any scale of the data).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when
         its negative ELBO stops improving; the best epoch's weights are kept.
@@ -320,7 +321,7 @@ default="constant"
         params.Param("objective", "elbo", [StrOptions({"elbo", "iwae"})]),
         params.Param("n_mc_samples", 1, [Interval(Integral, 1, None, closed="left")]),
         params.Param("n_eval_samples", 16, [Interval(Integral, 1, None, closed="left")]),
-        *params.TRAINING,
+        *params.VAE_TRAINING,
     )
 
     #: A latent dimension is active when its posterior mean varies across the

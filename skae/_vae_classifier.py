@@ -61,10 +61,10 @@ default="constant"
         towards 0 along a half cosine over ``max_iter`` epochs (Loshchilov
         & Hutter, 2017); ``partial_fit`` beyond them starts a new cycle.
         ``"adaptive"``, as in MLPRegressor, multiplies it by
-        ``learning_rate_decay`` each time more than ``n_iter_no_change``
-        epochs in a row fail to lower the loss by ``tol`` (the validation
-        loss with ``early_stopping``), down to a thousandth of
-        ``learning_rate_init``; training stops only once the rate is there.
+        ``learning_rate_decay`` each time two epochs in a row fail to lower
+        the loss by ``tol`` (the validation loss with ``early_stopping``),
+        down to a thousandth of ``learning_rate_init``; training stops only
+        once the rate is there.
         Each ``partial_fit`` call is one epoch of the schedule, which a
         pickled model continues.
     learning_rate_decay : float, default=0.2
@@ -82,8 +82,9 @@ default="constant"
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
     tol : float, default=1e-4
-        An epoch improves on the best loss (in nats per row) or validation
-        error rate only if it lowers it by more than ``tol``.
+        An epoch improves on the best loss only if it lowers it by more than
+        ``tol`` times the best loss's magnitude (a relative tolerance, the
+        same on any scale of the data).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled rows and stop when
         their error rate stops improving; the weights of the best epoch are
