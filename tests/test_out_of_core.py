@@ -352,8 +352,8 @@ def test_h5py_dataset_is_streamed(X, tmp_path):
 
 def test_zarr_array_is_streamed(X, tmp_path):
     zarr = pytest.importorskip("zarr")
-    array = zarr.create_array(store=str(tmp_path / "X.zarr"), shape=X.shape,
-                              chunks=(100, D), dtype="float32")
+    array = zarr.open_array(str(tmp_path / "X.zarr"), mode="w", shape=X.shape,
+                            chunks=(100, D), dtype="float32")
     array[:] = X
     model = small().fit(array)
     assert model.loss_curve_ == small().fit(X).loss_curve_
