@@ -94,7 +94,7 @@ def main():
     parser = argument_parser(__doc__, quick="200,000 rows instead of 1,000,000", threads=1)
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--features", type=int, default=784)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=["memory", "memmap"], help=argparse.SUPPRESS)

@@ -139,6 +139,8 @@ class _ArraySource:
         self.array = array
         self.bounds = [(start, min(start + rows, n)) for start in range(0, n, rows)]
         self.file = _file_layout(array)
+        # Chunks read from the file are new buffers nobody else holds.
+        self.fresh = self.file is not None
 
     def __len__(self):
         return len(self.bounds)
@@ -189,6 +191,7 @@ class _SequenceSource:
     """A list or tuple of chunks, read in any order."""
 
     random_access = True
+    fresh = False
 
     def __init__(self, chunks):
         self.chunks = chunks
@@ -205,6 +208,7 @@ class _LoaderSource:
     """Chunks from a function that returns an iterable, or from a re-iterable."""
 
     random_access = False
+    fresh = False
 
     def __init__(self, loader):
         self.loader = loader
@@ -400,27 +404,43 @@ class ChunkedDataset(torch.utils.data.Dataset):
             order = [order[k] for k in torch.randperm(len(order), generator=generator)]
         carry = None
         for _, chunk in self.rows.chunks(order):
-            rows = _Rows(chunk, self.device)
-            if rows.dense is None:
-                yield from self._sparse_batches(rows, batch_size, shuffle, generator)
+            x = self._tensor(chunk)
+            if x is None:
+                yield from self._sparse_batches(_Rows(chunk, self.device), batch_size, shuffle,
+                                                generator)
                 continue
-            x = rows.dense
-            if shuffle:
-                x = x[torch.randperm(len(x), generator=generator).to(x.device)]
+            n = len(x)
+            # Rows are gathered a batch at a time, as in memory: gathering a
+            # whole chunk at once costs a fresh chunk-sized allocation.
+            perm = torch.randperm(n, generator=generator).to(x.device) if shuffle else None
+
+            def rows(start, stop, x=x, perm=perm):
+                return x[start:stop] if perm is None else x[perm[start:stop]]
+
             pos = 0
             if carry is not None:
-                pos = min(batch_size - len(carry), len(x))
-                carry = torch.cat([carry, x[:pos]])
+                pos = min(batch_size - len(carry), n)
+                carry = torch.cat([carry, rows(0, pos)])
                 if len(carry) < batch_size:
                     continue
                 yield carry
-            stop = pos + (len(x) - pos) // batch_size * batch_size
+            stop = pos + (n - pos) // batch_size * batch_size
             for start in range(pos, stop, batch_size):
-                yield x[start : start + batch_size]
+                yield rows(start, start + batch_size)
             # A copy, so that the chunk's memory is freed before the next is read.
-            carry = x[stop:].clone() if stop < len(x) else None
+            carry = rows(stop, n).clone() if stop < n else None
         if carry is not None:
             yield carry
+
+    def _tensor(self, chunk):
+        """A dense chunk as a float32 tensor on the device; None for a sparse one."""
+        if sp.issparse(chunk):
+            return None
+        if (self.rows.source.fresh and chunk.dtype == np.float32 and chunk.flags.writeable
+                and chunk.flags.c_contiguous and str(self.device) == "cpu"):
+            # The source read this buffer for us alone: no copy needed.
+            return torch.from_numpy(chunk)
+        return _Rows(chunk, self.device).dense
 
     @staticmethod
     def _sparse_batches(rows, batch_size, shuffle, generator):
