@@ -1,6 +1,7 @@
 """skae: autoencoders as scikit-learn estimators."""
 
 from ._autoencoder import AutoencoderTransformer
+from ._chunks import ChunkedData
 from ._classifier import AutoencoderClassifier
 from ._denoising import DenoisingAE
 from ._sparse import SparseCoder
@@ -13,6 +14,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AutoencoderClassifier",
     "AutoencoderTransformer",
+    "ChunkedData",
     "DenoisingAE",
     "PosteriorCollapseWarning",
     "SparseCoder",

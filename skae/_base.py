@@ -15,7 +15,8 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
-from ._data import ArrayDataset, check_float32_range, column_moments, split
+from ._chunks import ChunkedDataset, ChunkedRows, as_source, is_chunked, naming_chunk
+from ._data import ArrayDataset, ColumnMoments, check_float32_range, column_moments, split
 from ._fitting import run_epochs
 from ._inference import InferenceMixin, ScoringMixin
 from ._likelihood import check_values, likelihood_class, make_likelihood
@@ -125,6 +126,9 @@ class BaseNetworkEstimator(
         training.
         """
 
+    def _check_chunked_training(self):
+        """Raise if the parameters need the training data in memory (hook)."""
+
     def _code_width(self):
         """Width of the code ``transform`` returns (hook)."""
         return self.n_components
@@ -171,6 +175,70 @@ class BaseNetworkEstimator(
             check_values(self, self.net_.criterion_.likelihood, X)
         return X
 
+    def _validate_chunk(self, chunk, *, reset):
+        """Validate one chunk of data read a chunk at a time, as ``_validate_input`` would."""
+        chunk = validate_data(self, chunk, reset=reset, accept_sparse="csr",
+                              dtype=[np.float64, np.float32])
+        if chunk.dtype == np.float64:
+            # float32 values cannot overflow float32; NaN and inf were refused above.
+            check_float32_range(chunk)
+        return chunk
+
+    def _chunk_checker(self, likelihood):
+        """``check(chunk, index, start)``: a chunk validated against the fitted width
+        and the likelihood's range, or a ValueError that names the chunk."""
+        def check(chunk, index, start):
+            with naming_chunk(index, start):
+                chunk = self._validate_chunk(chunk, reset=False)
+                check_values(self, likelihood, chunk)
+            return chunk
+        return check
+
+    def _scan(self, X, *, reset, min_chunks=1):
+        """Read data given a chunk at a time once: check every chunk and sum the moments.
+
+        With ``reset`` the first chunk sets ``n_features_in_`` (and the
+        feature names) and the parameters are checked against its width
+        before the other chunks are read.
+        """
+        source = as_source(X, min_chunks)
+        likelihood = None if reset else self.net_.criterion_.likelihood
+        lengths, moments, start = [], None, 0
+        for i, chunk in source.read():
+            with naming_chunk(i, start):
+                chunk = self._validate_chunk(chunk, reset=reset and i == 0)
+            if likelihood is None:
+                self._check_params(chunk.shape[1])
+                with warnings.catch_warnings():
+                    # The deprecated spelling warns once, when the network is built.
+                    warnings.simplefilter("ignore", FutureWarning)
+                    likelihood = make_likelihood(likelihood_class(self), chunk.shape[1],
+                                                 **self._likelihood_options())
+            if reset:
+                if moments is None:
+                    moments = ColumnMoments(chunk.shape[1], likelihood.uses_data_variance)
+                moments.add(chunk)
+            with naming_chunk(i, start):
+                check_values(self, likelihood, chunk)
+            lengths.append(chunk.shape[0])
+            start += chunk.shape[0]
+        if not lengths:
+            raise ValueError("X holds no chunks; ChunkedData needs at least one row.")
+        return ChunkedRows(source, lengths, self.n_features_in_, self._chunk_checker(likelihood),
+                           None if moments is None else moments.result())
+
+    def _training_input(self, X, *, reset, min_chunks=1):
+        """Validated X in memory, or a checked :class:`~skae._chunks.ChunkedRows`."""
+        if is_chunked(X):
+            self._check_chunked_training()
+            return self._scan(X, reset=reset, min_chunks=min_chunks)
+        return self._validate_input(X, reset=reset)
+
+    def _dataset(self, X):
+        if isinstance(X, ChunkedRows):
+            return ChunkedDataset(X, device=self.net_.device)
+        return ArrayDataset(X, self.net_.device)
+
     # --------------------------------------------------------------- training
     def _build(self, n_features, batch_size, generator, device=None):
         """The untrained network for this width, drawn from ``generator``."""
@@ -205,7 +273,9 @@ class BaseNetworkEstimator(
         self._batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
         self.net_ = self._build(n_features, self._batch_size, self._rng.generator)
         likelihood = self.net_.criterion_.likelihood
-        check_values(self, likelihood, X)
+        if not isinstance(X, ChunkedRows):
+            # Chunks were checked as they were read.
+            check_values(self, likelihood, X)
         mean, variance = column_moments(X, variance=likelihood.uses_data_variance)
         likelihood.start(mean, variance)
         self.net_.module_.set_output_bias(
@@ -256,9 +326,10 @@ class BaseNetworkEstimator(
         return self
 
     def _fit(self, X):
-        X = self._validate_input(X, reset=True)
+        # Early stopping holds out whole chunks: an array is cut into enough.
+        X = self._training_input(X, reset=True, min_chunks=10 if self.early_stopping else 1)
         self._setup(X)
-        dataset = ArrayDataset(X, self.net_.device)
+        dataset = self._dataset(X)
         valid = None
         if self.early_stopping:
             dataset, valid = split(dataset, self.validation_fraction, self._rng.generator)
@@ -281,10 +352,10 @@ class BaseNetworkEstimator(
 
     def _partial_fit(self, X):
         first_call = not hasattr(self, "net_")
-        X = self._validate_input(X, reset=first_call)
+        X = self._training_input(X, reset=first_call)
         if first_call:
             self._setup(X)
-        outcome = run_epochs(self.net_, ArrayDataset(X, self.net_.device), max_epochs=1,
+        outcome = run_epochs(self.net_, self._dataset(X), max_epochs=1,
                              generator=self._rng.generator)
         self._record_history()
         self._inspect(X, converged=False)
@@ -330,9 +401,11 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, ChunkedData} of shape (n_samples, n_features)
             Training data. Sparse input must be CSR; it is densified one
-            batch at a time.
+            batch at a time. :class:`~skae.ChunkedData` (and an h5py, zarr
+            or dask array) is read a chunk at a time, for data larger than
+            memory.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -353,8 +426,9 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, ChunkedData} of shape (n_samples, n_features)
+            Training data; :class:`~skae.ChunkedData` is read twice, once to
+            check it and once to train.
         y : Ignored
             Not used, present for API consistency by convention.
 

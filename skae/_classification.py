@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseNetworkEstimator
+from ._chunks import is_chunked
 from ._data import ArrayDataset, check_float32_range
 from ._fitting import run_epochs
 from ._stopping import NoImprovementStopping
@@ -49,6 +50,13 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
 
     # ------------------------------------------------------------- labels
     def _validate_training_data(self, X, y, *, reset):
+        if is_chunked(X):
+            raise ValueError(
+                f"{type(self).__name__} trains on data in memory only; data read a chunk "
+                "at a time (ChunkedData, or an h5py, zarr or dask array) serves its predict "
+                "and predict_proba. Load the training rows into a NumPy array, or call "
+                "partial_fit on one chunk at a time."
+            )
         X, y = validate_data(self, X, y, reset=reset, accept_sparse="csr",
                              dtype=[np.float64, np.float32], ensure_min_samples=2)
         check_float32_range(X)
@@ -226,8 +234,11 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     # ------------------------------------------------------------ predict
     def _class_outputs(self, X, fn, what):
         check_is_fitted(self)
+        outputs = lambda module, criterion, x: fn(module.logits(x))  # noqa: E731
+        if is_chunked(X):
+            return self._map_chunks(outputs, X, what)
         X = self._validate_input(X, reset=False)
-        return self._map(lambda module, criterion, x: fn(module.logits(x)), X, what)
+        return self._map(outputs, X, what)
 
     def predict_proba(self, X):
         """Probability of each class.

@@ -1,9 +1,9 @@
 """Data as the training core sees it: rows with a target, served in batches.
 
-Estimators hand this module validated numpy arrays or CSR matrices. A
-batch is a pair ``(input, target)``; the target defaults to the input,
-which makes a plain autoencoder, and corrupting the input alone makes a
-denoiser.
+Estimators hand this module validated numpy arrays or CSR matrices (data
+read a chunk at a time is in :mod:`skae._chunks`). A batch is a pair
+``(input, target)``; the target defaults to the input, which makes a plain
+autoencoder, and corrupting the input alone makes a denoiser.
 """
 
 import math
@@ -13,6 +13,10 @@ import scipy.sparse as sp
 import torch
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+#: Rows summed at once by :class:`ColumnMoments`: data read in chunks of a
+#: multiple of this many rows gets the moments of the whole array, bit for bit.
+MOMENT_BLOCK = 4096
 
 
 def check_float32_range(X, name="X"):
@@ -161,6 +165,13 @@ class Batches:
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
+        stream = getattr(self.dataset, "stream", None)
+        if stream is not None:
+            # Data read a chunk at a time makes its own batches (skae._chunks).
+            for x in stream(self.batch_size, self.shuffle, self.generator):
+                noisy = x if self.input_noise is None else self.input_noise(x, self.generator)
+                yield noisy, x
+            return
         n, size = len(self.dataset), self.batch_size
         order = None
         if self.shuffle:
@@ -184,7 +195,12 @@ class Batches:
 
 
 def split(dataset, fraction, generator):
-    """Shuffle and split ``dataset`` into training and validation parts."""
+    """Shuffle and split ``dataset`` into training and validation parts.
+
+    Data read a chunk at a time splits itself, by whole chunks.
+    """
+    if hasattr(dataset, "split"):
+        return dataset.split(fraction, generator)
     n = len(dataset)
     n_valid = int(math.ceil(fraction * n))
     if n_valid < 1 or n - n_valid < 1:
@@ -216,27 +232,63 @@ def map_batches(fn, X, *, batch_size, device, dtype=torch.float32):
     return torch.cat(out).numpy()
 
 
-def column_moments(X, *, variance=True, chunk_rows=4096):
+class ColumnMoments:
+    """Per-feature sums in float64, added a block of rows at a time.
+
+    Memory stays at a few blocks whatever the number of rows, so the same
+    sums serve an in-memory array and data read a chunk at a time.
+
+    Parameters
+    ----------
+    n_features : int
+    variance : bool, default=True
+        Also sum the squares, for the variance.
+    """
+
+    def __init__(self, n_features, variance=True):
+        self.n_samples = 0
+        self.total = np.zeros(n_features)
+        self.total_sq = np.zeros(n_features) if variance else None
+
+    def add(self, X):
+        """Add the rows of ``X`` (a dense array or a CSR matrix)."""
+        self.n_samples += X.shape[0]
+        if sp.issparse(X):
+            self.total += np.asarray(X.sum(axis=0, dtype=np.float64)).ravel()
+            if self.total_sq is not None:
+                squares = X.multiply(X).sum(axis=0, dtype=np.float64)
+                self.total_sq += np.asarray(squares).ravel()
+            return
+        for start in range(0, X.shape[0], MOMENT_BLOCK):
+            block = X[start : start + MOMENT_BLOCK]
+            self.total += block.sum(axis=0, dtype=np.float64)
+            if self.total_sq is not None:
+                self.total_sq += np.square(block, dtype=np.float64).sum(axis=0)
+
+    def result(self):
+        """The mean and the variance (None without ``variance``)."""
+        mean = self.total / self.n_samples
+        if self.total_sq is None:
+            return mean, None
+        return mean, np.maximum(self.total_sq / self.n_samples - np.square(mean), 0.0)
+
+
+def column_moments(X, *, variance=True):
     """Per-feature mean (and variance) of X in float64, a block of rows at a time.
 
     Memory stays at a few blocks whatever the size of X (no float64 copy of
-    the whole input). Without ``variance`` the second array is None.
+    the whole input). Without ``variance`` the second array is None. Data
+    read a chunk at a time (:class:`skae._chunks.ChunkedRows`) brings the
+    moments of its first pass.
     """
+    if hasattr(X, "moments"):
+        return X.moments(variance)
     if sp.issparse(X):
         # Sparse sums never densify, whatever the width.
         from sklearn.utils.sparsefuncs import mean_variance_axis
 
         mean, var = mean_variance_axis(sp.csr_matrix(X, dtype=np.float64), axis=0)
         return np.asarray(mean), (np.asarray(var) if variance else None)
-    n, d = X.shape
-    total = np.zeros(d)
-    total_sq = np.zeros(d) if variance else None
-    for start in range(0, n, chunk_rows):
-        block = X[start : start + chunk_rows]
-        total += block.sum(axis=0, dtype=np.float64)
-        if variance:
-            total_sq += np.square(block, dtype=np.float64).sum(axis=0)
-    mean = total / n
-    if not variance:
-        return mean, None
-    return mean, np.maximum(total_sq / n - np.square(mean), 0.0)
+    moments = ColumnMoments(X.shape[1], variance)
+    moments.add(X)
+    return moments.result()

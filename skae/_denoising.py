@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _parameters as params
+from ._chunks import ChunkedRows
 from ._deterministic import DeterministicAutoencoder
 from .nn import Corruption
 from .nn.noise import NOISE_KINDS
@@ -211,6 +212,14 @@ default="adaptive"
 
     def _setup(self, X):
         # Salt-and-pepper noise writes each feature's training extremes.
+        if isinstance(X, ChunkedRows):
+            self.__dict__.pop("_noise_range", None)
+            if self.noise == "salt_pepper":
+                # One more pass over the data; the other noises never read them.
+                self._noise_range = tuple(np.asarray(v, dtype=np.float32).ravel()
+                                          for v in X.column_range())
+            super()._setup(X)
+            return
         low, high = X.min(axis=0), X.max(axis=0)
         if sp.issparse(X):
             low, high = low.toarray(), high.toarray()

@@ -41,6 +41,14 @@ class DeterministicAutoencoder(BaseAutoencoder):
                 f"{self.input_norm!r}); use pretrain=None or input_norm=None."
             )
 
+    def _check_chunked_training(self):
+        if self.pretrain == "greedy":
+            raise ValueError(
+                "pretrain='greedy' trains each stage on the codes of the previous one, "
+                "which it keeps in memory, so it needs the training data in memory; use "
+                "pretrain=None with data read a chunk at a time (ChunkedData)."
+            )
+
     def _network(self, n_features, **kwargs):
         """The MLP autoencoder, or the convolutional one when ``image_shape`` is set."""
         if getattr(self, "principal_codes", False):

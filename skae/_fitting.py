@@ -130,12 +130,12 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     Parameters
     ----------
     net : TrainingNet
-    dataset : ArrayDataset
+    dataset : ArrayDataset or ChunkedDataset
     max_epochs : int
     generator : torch.Generator
         Passed to the module's ``forward`` as ``generator`` (the net's
         batches draw from the same one).
-    valid : ArrayDataset or None
+    valid : ArrayDataset, ChunkedDataset or None
         Scored after every epoch (``valid_loss``); the stopping rule then
         watches it instead of the training loss.
     stopping : NoImprovementStopping or None

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._chunks import as_source, is_chunked
 from ._data import check_float32_range, map_batches
 
 #: Memory, in bytes, that one inference batch may take: sparse or wide input
@@ -74,13 +75,29 @@ class InferenceMixin:
             )
         return out
 
+    def _map_chunks(self, fn, X, what):
+        """``_map`` over data read a chunk at a time, each chunk checked as it is read.
+
+        The results are small (codes, scores) and are returned in memory.
+        """
+        check = self._chunk_checker(self.net_.criterion_.likelihood)
+        parts, start = [], 0
+        for i, chunk in as_source(X).read():
+            chunk = check(chunk, i, start)
+            parts.append(self._map(fn, chunk, what))
+            start += chunk.shape[0]
+        if not parts:
+            raise ValueError("X holds no chunks; ChunkedData needs at least one row.")
+        return np.concatenate(parts)
+
     def transform(self, X):
         """Encode X.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to encode.
+        X : {array-like, sparse matrix, ChunkedData} of shape (n_samples, n_features)
+            Data to encode; :class:`~skae.ChunkedData` (and an h5py, zarr
+            or dask array) is read a chunk at a time.
 
         Returns
         -------
@@ -88,6 +105,8 @@ class InferenceMixin:
             The codes; float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
+        if is_chunked(X):
+            return self._map_chunks(self._encode, X, "codes")
         X = self._validate_input(X, reset=False)
         codes = self._map(self._encode, X, "codes")
         return codes.astype(self._output_dtype(X), copy=False)
@@ -130,8 +149,9 @@ class ScoringMixin:
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
+        X : {array-like, sparse matrix, ChunkedData} of shape (n_samples, n_features)
+            Data to score; :class:`~skae.ChunkedData` (and an h5py, zarr or
+            dask array) is read a chunk at a time.
 
         Returns
         -------
@@ -139,6 +159,8 @@ class ScoringMixin:
             See the estimator's documentation for the units.
         """
         check_is_fitted(self)
+        if is_chunked(X):
+            return self._map_chunks(self._score_rows, X, "scores").astype(np.float64)
         X = self._validate_input(X, reset=False)
         return self._map(self._score_rows, X, "scores").astype(np.float64)
 

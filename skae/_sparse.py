@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from . import _parameters as params
+from ._chunks import ChunkedRows, head
 from ._deterministic import DeterministicAutoencoder
 from ._likelihood import LOSS_NAMES
 from .nn import MLPAutoencoder, SparsityPenalty, TopK, UnitNormLinear, init_dictionary
@@ -376,15 +377,19 @@ default="adaptive"
         else:
             rows = torch.randint(n_samples, (self.n_components,), generator=generator)
         rows = np.sort(rows.numpy())
-        picked = X[rows].toarray() if sp.issparse(X) else X[rows]
-        centre = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+        if isinstance(X, ChunkedRows):
+            picked, centre = X.take(rows), X.moments(variance=False)[0]
+        else:
+            picked = X[rows].toarray() if sp.issparse(X) else X[rows]
+            centre = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
         atoms = torch.as_tensor(picked - centre, dtype=torch.float32)
         # A little noise separates atoms drawn from equal rows (or equal to
         # the mean), which would otherwise stay identical.
         scale = float(atoms.square().mean().sqrt()) or 1.0
         atoms += 1e-2 * scale * torch.randn(atoms.shape, generator=generator)
         atoms = torch.nn.functional.normalize(atoms, dim=1)
-        sample = X[:1000].toarray() if sp.issparse(X) else X[:1000]
+        sample = head(X, 1000)
+        sample = sample.toarray() if sp.issparse(sample) else sample
         init_dictionary(self.net_.module_, atoms, centre.astype(np.float32), sample)
 
     def _linear_decoder(self):

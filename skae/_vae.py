@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _parameters as params
 from ._base import BaseAutoencoder
+from ._chunks import head
 from ._inference import INFERENCE_BUDGET
 from ._likelihood import likelihood_class
 from ._net import LinearWarmup
@@ -406,7 +407,7 @@ default="adaptive"
         return int(min(batch_size, max(1, INFERENCE_BUDGET // per_row)))
 
     def _inspect(self, X, *, converged):
-        codes = self._map(self._encode, X[:_ACTIVITY_ROWS], "codes")
+        codes = self._map(self._encode, head(X, _ACTIVITY_ROWS), "codes")
         self.latent_activity_ = np.var(codes, axis=0, dtype=np.float64)
         n_active = int((self.latent_activity_ > self.activity_threshold).sum())
         # Warn when most dimensions collapsed, not only all: codes of which
