@@ -18,8 +18,10 @@ class AutoencoderTransformer(DeterministicAutoencoder):
 
     Parameters
     ----------
-    n_components : int, default=2
-        Size of the code (the bottleneck).
+    n_components : int or None, default=None
+        Size of the code (the bottleneck). None gives ``min(16, n_features //
+        2)`` codes (at least one): narrower than the data, so that the code
+        must summarise it, whatever the width (see ``n_components_``).
     hidden_layer_sizes : array-like of int, default=(100,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
         With ``image_shape``, the number of feature maps of each
@@ -153,6 +155,8 @@ default="adaptive"
         Negated validation loss after each epoch when ``early_stopping``.
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
+    n_components_ : int
+        Width of the code: ``n_components``, or what None gave for this data.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -194,7 +198,7 @@ default="adaptive"
     """
 
     _parameters = (
-        params.n_components(2),
+        params.n_components(None),
         *params.NETWORK,
         *params.DETERMINISTIC,
         params.INPUT_NORM,

@@ -21,7 +21,7 @@ from ._fitting import run_epochs
 from ._inference import InferenceMixin, ScoringMixin
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import LearningRateSchedule, build_net, resolve_device
-from ._parameters import declare
+from ._parameters import declare, resolve_n_components
 from ._persistence import NetState
 from ._random import TorchRNG, seed_from
 from ._schedules import scheduler_factory
@@ -131,7 +131,7 @@ class BaseNetworkEstimator(
 
     def _code_width(self):
         """Width of the code ``transform`` returns (hook)."""
-        return self.n_components
+        return self.n_components_
 
     # ------------------------------------------------------------ parameters
     def _hidden_sizes(self):
@@ -268,6 +268,8 @@ class BaseNetworkEstimator(
 
     def _setup(self, X):
         n_samples, n_features = X.shape
+        if hasattr(self, "n_components"):
+            self.n_components_ = resolve_n_components(self.n_components, n_features)
         self._check_params(n_features)
         self._rng = TorchRNG(seed_from(self.random_state))
         self._batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
@@ -379,6 +381,8 @@ class BaseNetworkEstimator(
             if param.name not in self.__dict__:
                 setattr(self, param.name, param.value_before())
         if net_state is not None:
+            if "n_components_" not in self.__dict__ and hasattr(self, "n_components"):
+                self.n_components_ = self.n_components
             self.net_ = net_state.restore(self)
 
     def __sklearn_tags__(self):

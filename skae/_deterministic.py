@@ -52,12 +52,12 @@ class DeterministicAutoencoder(BaseAutoencoder):
     def _network(self, n_features, **kwargs):
         """The MLP autoencoder, or the convolutional one when ``image_shape`` is set."""
         if getattr(self, "principal_codes", False):
-            kwargs["code_axes"] = CodeAxes(self.n_components)
+            kwargs["code_axes"] = CodeAxes(self.n_components_)
         shape = self._image_shape(n_features)
         if shape is None:
-            return MLPAutoencoder(n_features, self.n_components, self._hidden_sizes(),
+            return MLPAutoencoder(n_features, self.n_components_, self._hidden_sizes(),
                                   self.activation, contractive=self.contractive, **kwargs)
-        return ConvAutoencoder(shape, self.n_components, self._hidden_sizes(),
+        return ConvAutoencoder(shape, self.n_components_, self._hidden_sizes(),
                                self.activation, contractive=self.contractive, **kwargs)
 
     def _make_module(self, n_features):

@@ -46,8 +46,28 @@ class Param:
 
 
 def n_components(default):
-    return Param("n_components", default, [Interval(Integral, 1, None, closed="left")],
-                 positional=True)
+    constraints = [Interval(Integral, 1, None, closed="left")]
+    if default is None:
+        constraints.append(None)
+    # A pickle from before None was the default was fitted with 2 codes.
+    return Param("n_components", default, constraints, positional=True,
+                 legacy=2 if default is None else _AS_DEFAULT)
+
+
+#: Most codes ``n_components=None`` gives.
+AUTO_COMPONENTS = 16
+
+
+def resolve_n_components(n_components, n_features):
+    """The code width ``n_components`` stands for on data of ``n_features`` features.
+
+    None gives ``min(16, n_features // 2)`` (at least 1): a bottleneck that
+    is narrower than the data, as an autoencoder needs, and wide enough for
+    a first model of most data.
+    """
+    if n_components is None:
+        return max(1, min(AUTO_COMPONENTS, n_features // 2))
+    return int(n_components)
 
 
 HIDDEN_LAYER_SIZES = Param("hidden_layer_sizes", (100,), ["array-like"])

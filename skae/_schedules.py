@@ -35,6 +35,10 @@ class _RelativePlateau(lr_scheduler.ReduceLROnPlateau):
     def is_better(self, a, best):
         return improves(a, best, self.threshold)
 
+    # torch renamed the comparison (public before 2.6 or so, private since);
+    # both names are overridden so that every supported torch uses this one.
+    _is_better = is_better
+
 
 def _adaptive(optimizer, *, factor, patience, tol, floor):
     # eps=0: every cut down to the floor is made, however small the rates,

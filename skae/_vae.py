@@ -48,8 +48,10 @@ class VAETransformer(BaseAutoencoder):
 
     Parameters
     ----------
-    n_components : int, default=2
-        Dimension of the latent code.
+    n_components : int or None, default=None
+        Dimension of the latent code. None gives ``min(16, n_features //
+        2)`` (at least one; see ``n_components_``); unused dimensions
+        collapse to the prior (see ``latent_activity_``).
     hidden_layer_sizes : array-like of int, default=(100,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
         With ``image_shape``, the number of feature maps of each
@@ -221,6 +223,8 @@ default="adaptive"
         stay at the prior whatever the input and carry no information.
         When none is active at the end of a ``fit`` that converged, ``fit``
         issues a :class:`~skae.PosteriorCollapseWarning`.
+    n_components_ : int
+        Width of the code: ``n_components``, or what None gave for this data.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -308,7 +312,7 @@ default="adaptive"
     """
 
     _parameters = (
-        params.n_components(2),
+        params.n_components(None),
         *params.NETWORK,
         params.LIKELIHOOD,
         params.INPUT_NORM,
@@ -339,7 +343,7 @@ default="adaptive"
     def _make_module(self, n_features):
         module = GaussianMLPVAE(
             n_features,
-            self.n_components,
+            self.n_components_,
             self._hidden_sizes(),
             self.activation,
             n_mc_samples=self.n_mc_samples,
@@ -412,7 +416,7 @@ default="adaptive"
         n_active = int((self.latent_activity_ > self.activity_threshold).sum())
         # Warn when most dimensions collapsed, not only all: codes of which
         # a few columns carry everything are a trap for what uses them.
-        if not converged or n_active > self.n_components / 2:
+        if not converged or n_active > self.n_components_ / 2:
             return
         warmup = (f"a longer KL warm-up than kl_warmup={self.kl_warmup}" if self.kl_warmup
                   else "a KL warm-up (e.g. kl_warmup=10)")
@@ -426,7 +430,7 @@ default="adaptive"
             )
         else:
             what = (
-                f"Only {n_active} of the {self.n_components} latent dimensions of this "
+                f"Only {n_active} of the {self.n_components_} latent dimensions of this "
                 f"{type(self).__name__} are active (their posterior means vary across the "
                 f"training data with variance above {self.activity_threshold}; see "
                 "latent_activity_): the posterior of the others collapsed to the prior, "
@@ -537,7 +541,7 @@ default="adaptive"
         module, likelihood = self.net_.module_, self.net_.criterion_.likelihood
         module.eval()
         with torch.inference_mode():
-            z = torch.randn(int(n_samples), self.n_components, generator=gen)
+            z = torch.randn(int(n_samples), self.n_components_, generator=gen)
             raw = module.decode(z.to(self.net_.device)).double()
             out = likelihood.link(raw) if return_mean else likelihood.sample(raw, gen)
             out = out.cpu()

@@ -176,7 +176,7 @@ default="constant"
             )
 
     def _make_module(self, n_features):
-        return LabelledVAE(n_features, self.n_components, len(self.classes_),
+        return LabelledVAE(n_features, self.n_components_, len(self.classes_),
                            self._hidden_sizes(), self.activation)
 
     def _make_objective(self, likelihood):

@@ -121,7 +121,7 @@ def _example_inputs(estimator, input_names, dtype):
     examples = []
     for name in input_names:
         if name == "eps":
-            examples.append(torch.zeros(2, 3, estimator.n_components, dtype=dtype))
+            examples.append(torch.zeros(2, 3, estimator.n_components_, dtype=dtype))
         else:
             examples.append(torch.full((2, widths[name]), 0.5, dtype=dtype))
     return tuple(examples)

@@ -30,8 +30,8 @@ def test_linear_autoencoder_spans_pca_subspace(digits):
     k = 5
     ae = AutoencoderTransformer(
         k, hidden_layer_sizes=(), activation="identity", learning_rate_init=3e-2,
-        batch_size=X.shape[0], max_iter=1000, tol=0.0, n_iter_no_change=1000,
-        random_state=0,
+        learning_rate="constant", batch_size=X.shape[0], max_iter=1000, tol=0.0,
+        n_iter_no_change=1000, random_state=0,
     ).fit(X)
     decoder_columns = ae.net_.module_.decoder[0].weight.detach().numpy()
     pca = PCA(k).fit(X)
@@ -90,7 +90,7 @@ def test_stops_on_plateau_like_mlp(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         ae = AutoencoderTransformer(tol=1e3, n_iter_no_change=3, max_iter=50,
-                                    random_state=0).fit(X)
+                                    learning_rate="constant", random_state=0).fit(X)
     # With a tolerance no epoch can beat, training ends, as MLPRegressor's
     # does, once more than n_iter_no_change epochs in a row failed to
     # improve: the first epoch sets the best loss, the next four miss.

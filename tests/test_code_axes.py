@@ -24,7 +24,8 @@ def test_linear_autoencoder_codes_are_pca_scores(standardized):
     # linear autoencoder trained for a few dozen epochs finds each one.
     X = standardized
     ae = AutoencoderTransformer(4, hidden_layer_sizes=(), activation="identity",
-                                learning_rate_init=1e-2, max_iter=500, random_state=0).fit(X)
+                                learning_rate="constant", learning_rate_init=1e-2, tol=1e-5,
+                                max_iter=500, random_state=0).fit(X)
     codes, scores = ae.transform(X), PCA(4).fit_transform(X)
     for j in range(4):
         assert abs(np.corrcoef(codes[:, j], scores[:, j])[0, 1]) > 0.99

@@ -14,8 +14,9 @@ from skae.io import dump, load
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 # 300 rows in batches of 50: 6 steps an epoch.
-FAST = {"hidden_layer_sizes": (16,), "batch_size": 50, "random_state": 0}
 LR = 1e-3
+FAST = {"hidden_layer_sizes": (16,), "batch_size": 50, "learning_rate_init": LR,
+        "random_state": 0}
 
 
 @pytest.fixture
@@ -51,22 +52,26 @@ def test_the_rate_follows_the_schedule(schedule, X):
     assert current_rate(model) == pytest.approx(expected(schedule, 12), rel=1e-9, abs=1e-15)
 
 
-def test_the_default_rate_is_constant(X):
-    model = AutoencoderTransformer(4, max_iter=3, **FAST).fit(X)
-    assert model.learning_rate == "constant"
-    assert not any(isinstance(cb, LearningRateSchedule) for _, cb in model.net_.callbacks_)
-    assert current_rate(model) == LR
+def test_autoencoders_lower_their_rate_on_plateaus_by_default_and_classifiers_do_not(digits):
+    X, y = digits[0][:300], digits[1][:300]
+    ae = AutoencoderTransformer(4, max_iter=3, random_state=0).fit(X)
+    assert (ae.learning_rate, ae.learning_rate_init) == ("adaptive", 1e-2)
+    assert isinstance(dict(ae.net_.callbacks_)["learning_rate"], LearningRateSchedule)
+    clf = AutoencoderClassifier(max_iter=3, random_state=0).fit(X, y)
+    assert clf.learning_rate == "constant"
+    assert not any(isinstance(cb, LearningRateSchedule) for _, cb in clf.net_.callbacks_)
+    assert current_rate(clf) == LR
 
 
 def test_adaptive_lowers_the_rate_on_a_plateau_and_stops_at_the_floor(X):
-    # With a huge tol no epoch improves: the rate falls after every
-    # n_iter_no_change + 1 = 3 epochs, from 1e-3 by 0.2 down to the floor of
-    # 1e-6, where three more epochs end training.
+    # With a huge tol no epoch improves: the rate falls after every two
+    # epochs, from 1e-3 by 0.2 down to the floor of 1e-6, where
+    # n_iter_no_change + 1 = 3 more epochs end training.
     model = AutoencoderTransformer(4, learning_rate="adaptive", tol=1e9, n_iter_no_change=2,
                                    max_iter=100, **FAST).fit(X)
     # The first epoch improves on an infinite best loss.
     levels = [1e-3, 2e-4, 4e-5, 8e-6, 1.6e-6, 1e-6]
-    want = [levels[0]] * 4 + [lr for lr in levels[1:] for _ in range(3)]
+    want = [levels[0]] * 3 + [lr for lr in levels[1:-1] for _ in range(2)] + [levels[-1]] * 3
     np.testing.assert_allclose(rates(model), want, rtol=1e-9)
     assert model.n_iter_ == len(want) < model.max_iter
 

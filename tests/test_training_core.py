@@ -52,11 +52,12 @@ def test_batches_carry_the_input_as_target_by_default():
         assert torch.equal(x, target)
 
 
+# With tol=0 the relative tolerance and MLPRegressor's absolute one agree.
 @pytest.mark.parametrize("losses, tol, patience", [
     ([5.0, 4.0, 4.5, 4.2, 4.1, 3.0, 3.5, 3.4, 3.3, 3.2, 3.1], 0.0, 3),
-    ([1.0, 0.99995, 0.9999, 0.99985, 0.9998, 0.99975], 1e-4, 2),
-    ([3.0] * 8, 1e-4, 1),
-    ([9.0, 8.0, 7.0, 6.0, 5.0], 0.5, 1),
+    ([3.0] * 8, 0.0, 1),
+    ([9.0, 8.0, 7.0, 6.0, 5.0], 0.0, 1),
+    ([2.0, 2.0, 1.0, 1.5, 1.5, 1.5], 0.0, 2),
 ])
 def test_stopping_rule_is_mlpregressors_to_the_epoch(losses, tol, patience):
     # MLPRegressor's own bookkeeping, fed the scripted losses, as its
@@ -83,6 +84,32 @@ def test_stopping_rule_is_mlpregressors_to_the_epoch(losses, tol, patience):
             break
     assert ours == mlp_epochs
     assert rule.best_ == mlp.best_loss_
+
+
+def _stopping_epoch(losses, tol, patience):
+    rule = NoImprovementStopping(tol, patience)
+    for epoch, loss in enumerate(losses, start=1):
+        rule.update(loss)
+        if rule.should_stop:
+            return epoch
+    return None
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 64.0, 1e4])
+def test_the_tolerance_is_relative_to_the_best_loss(scale):
+    # Each epoch lowers the loss by 0.5% of itself, then by 0.05%: with
+    # tol=1e-3 the second phase counts as no improvement, whatever the
+    # loss's scale (an absolute tolerance would stop a small loss at once
+    # and never stop a large one).
+    losses = [scale * 0.995 ** e for e in range(5)]
+    losses += [losses[-1] * 0.9995 ** e for e in range(1, 8)]
+    assert _stopping_epoch(losses, tol=1e-3, patience=3) == 9
+
+
+def test_a_negative_loss_improves_by_its_magnitude():
+    # A variational bound's loss can be negative: -100 to -100.05 is 0.05%.
+    assert _stopping_epoch([-100.0, -100.05, -100.1, -100.15], tol=1e-3, patience=1) == 3
+    assert _stopping_epoch([-100.0, -101.0, -102.0, -103.0], tol=1e-3, patience=1) is None
 
 
 def test_verbose_table_has_no_colour_codes(capsys):
