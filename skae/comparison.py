@@ -74,6 +74,7 @@ def default_models(n_components, random_state):
         ),
         "SparseCoder": SparseCoder(
             n_components,
+            sparsity="l1",
             alpha=0.5,
             hidden_layer_sizes=(256,),
             **trainer,
