@@ -21,7 +21,7 @@ from ._fitting import run_epochs
 from ._inference import InferenceMixin, ScoringMixin
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import LearningRateSchedule, build_net, resolve_device
-from ._parameters import declare, resolve_n_components
+from ._parameters import AUTO_COMPONENTS, declare, resolve_n_components
 from ._persistence import NetState
 from ._random import TorchRNG, seed_from
 from ._schedules import scheduler_factory
@@ -130,8 +130,13 @@ class BaseNetworkEstimator(
         """Raise if the parameters need the training data in memory (hook)."""
 
     def _code_width(self):
-        """Width of the code ``transform`` returns (hook)."""
-        return self.n_components_
+        """Width of the code ``transform`` returns (hook).
+
+        Before ``fit`` has resolved ``n_components=None``, the most it can give.
+        """
+        if hasattr(self, "n_components_"):
+            return self.n_components_
+        return AUTO_COMPONENTS if self.n_components is None else self.n_components
 
     # ------------------------------------------------------------ parameters
     def _hidden_sizes(self):

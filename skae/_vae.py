@@ -147,7 +147,7 @@ subclass, default="gaussian"
     learning_rate_init : float, default=3e-3
         Step size of the optimiser at the first epoch.
     learning_rate : {"constant", "step", "exponential", "cosine", "adaptive"}, \
-default="adaptive"
+default="constant"
         How the step size changes from epoch to epoch, starting at
         ``learning_rate_init``, whatever the solver. ``"constant"`` keeps it.
         ``"step"`` multiplies it by ``learning_rate_decay`` every
@@ -172,8 +172,10 @@ default="adaptive"
         L2 penalty on the weights, applied by the optimiser.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
-    max_iter : int, default=200
-        Maximum number of epochs.
+    max_iter : int, default=500
+        Maximum number of epochs. A variational bound settles more slowly
+        than a reconstruction error (on digits a default fit stops by its
+        rule after about 260 epochs).
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
     tol : float, default=1e-3

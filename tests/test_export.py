@@ -162,7 +162,8 @@ def test_unavailable_methods_and_bad_arguments_are_refused(data):
 
 def test_refits_of_codes_of_varying_support_are_refused_clearly(data):
     X, _ = data
-    coder = _fit("SparseCoder", X, None, refit_codes=True, hidden_layer_sizes=())
+    coder = _fit("SparseCoder", X, None, sparsity="l1", refit_codes=True,
+                 hidden_layer_sizes=())
     with pytest.raises(ValueError, match="different number of non-zeros"):
         to_onnx(coder, "transform")
 

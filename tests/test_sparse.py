@@ -208,8 +208,9 @@ def test_refit_codes_keep_the_support_and_lower_the_error(X, params):
 
 
 def test_topk_atoms_start_at_the_data_and_all_get_used(X):
+    # One epoch at a small rate: the atoms have barely left their start.
     coder = SparseCoder(100, sparsity="topk", n_nonzero_coefs=5, max_iter=1,
-                        random_state=0).fit(X)
+                        learning_rate_init=1e-3, random_state=0).fit(X)
     codes = coder.transform(X)
     np.testing.assert_allclose(np.linalg.norm(coder.components_, axis=1), 1.0, rtol=1e-5)
     # Each atom is still close to (the centred) training sample it started
