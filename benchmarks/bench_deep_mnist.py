@@ -30,9 +30,11 @@ from skae import AutoencoderTransformer
 
 
 def autoencoder(args, max_iter):
+    # A fixed budget of epochs: the stopping rule is off.
     return AutoencoderTransformer(30, hidden_layer_sizes=(1000, 500, 250), batch_size=128,
                                   learning_rate_init=args.lr, learning_rate=args.schedule,
-                                  max_iter=max_iter, random_state=0)
+                                  max_iter=max_iter, tol=0.0, n_iter_no_change=max_iter,
+                                  random_state=0)
 
 
 def train(args, X_train, minutes):

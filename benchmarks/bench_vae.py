@@ -74,7 +74,8 @@ def mnist_vae(args, max_iter):
         50, hidden_layer_sizes=(200, 200), activation="tanh", likelihood="bernoulli",
         dynamic_binarization=True, objective=args.objective, n_mc_samples=args.k,
         learning_rate=args.schedule, batch_size=args.batch_size, learning_rate_init=args.lr,
-        max_iter=max_iter, random_state=0,
+        # A fixed budget of epochs: the stopping rule is off.
+        max_iter=max_iter, tol=0.0, n_iter_no_change=max_iter, random_state=0,
     )
 
 
