@@ -204,4 +204,5 @@ default="adaptive"
         params.INPUT_NORM,
         params.PRINCIPAL_CODES,
         *params.AUTOENCODER_TRAINING,
+        params.N_PROCESSES,
     )

@@ -197,6 +197,7 @@ default="adaptive"
         params.INPUT_NORM,
         params.PRINCIPAL_CODES,
         *params.AUTOENCODER_TRAINING,
+        params.N_PROCESSES,
     )
 
     def _check_params(self, n_features):
@@ -214,7 +215,7 @@ default="adaptive"
                 "is the fraction of values replaced."
             )
 
-    def _setup(self, X):
+    def _setup(self, X, seed=None):
         # Salt-and-pepper noise writes each feature's training extremes.
         if isinstance(X, ChunkedRows):
             self.__dict__.pop("_noise_range", None)
@@ -222,14 +223,14 @@ default="adaptive"
                 # One more pass over the data; the other noises never read them.
                 self._noise_range = tuple(np.asarray(v, dtype=np.float32).ravel()
                                           for v in X.column_range())
-            super()._setup(X)
+            super()._setup(X, seed=seed)
             return
         low, high = X.min(axis=0), X.max(axis=0)
         if sp.issparse(X):
             low, high = low.toarray(), high.toarray()
         self._noise_range = (np.asarray(low, dtype=np.float32).ravel(),
                              np.asarray(high, dtype=np.float32).ravel())
-        super()._setup(X)
+        super()._setup(X, seed=seed)
 
     def _input_noise(self):
         noise = Corruption(self.noise, self.noise_level, self.n_features_in_)

@@ -327,6 +327,7 @@ default="adaptive"
         params.Param("n_mc_samples", 1, [Interval(Integral, 1, None, closed="left")]),
         params.Param("n_eval_samples", 16, [Interval(Integral, 1, None, closed="left")]),
         *params.VAE_TRAINING,
+        params.N_PROCESSES,
     )
 
     #: A latent dimension is active when its posterior mean varies across the
@@ -442,8 +443,8 @@ default="adaptive"
             "if early stopping ended training early, or a likelihood that fits the "
             "data better.",
             PosteriorCollapseWarning,
-            # _inspect <- fit <- the fit-context wrapper <- the caller
-            stacklevel=4,
+            # _inspect <- _fit <- _train <- _transaction <- fit <- fit's wrapper <- the caller
+            stacklevel=7,
         )
 
     # ------------------------------------------------------------- inference
