@@ -28,6 +28,7 @@ from torch import multiprocessing
 
 from ._chunks import ChunkedRows, is_chunked
 from ._distributed import current_group
+from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import resolve_device
 from ._random import seed_from
 
@@ -100,6 +101,13 @@ def fit_in_processes(estimator, X, n_processes):
     check_processes(estimator, X, n_processes)
     X = estimator._training_input(X, reset=True)
     estimator._check_width(X.shape[1])
+    with warnings.catch_warnings():
+        # The deprecated spelling warns once, from the process that trains.
+        warnings.simplefilter("ignore", FutureWarning)
+        likelihood = make_likelihood(likelihood_class(estimator), X.shape[1],
+                                     **estimator._likelihood_options())
+    # Data outside the likelihood's range is refused before processes start.
+    check_values(estimator, likelihood, X)
     # Drawn here, as a fit in this process would, and handed to every process.
     seed = seed_from(estimator.random_state)
     # Each process gets a share of this process's threads, so that together
