@@ -50,6 +50,8 @@ GROUP_MODELS = {
     "vae": lambda: VAETransformer(max_iter=3, **SMALL),
     "unseeded": lambda: AutoencoderTransformer(max_iter=2, **{**SMALL, "random_state": None}),
 }
+#: Fitted on three chunks of X: every process reads every chunk.
+CHUNKED = dict(max_iter=3, principal_codes=False, **SMALL)
 
 
 def summary(model):
@@ -111,6 +113,8 @@ def _train_in_group(rank, world, folder):
             for _ in range(2):
                 model.partial_fit(X)
             results["partial_fit"] = summary(model)
+            results["chunked"] = summary(
+                AutoencoderTransformer(**CHUNKED).fit(ChunkedData(X, chunk_rows=100)))
             results["failures"] = _failures()
             alone = AutoencoderTransformer(max_iter=2, n_processes=1, **SMALL).fit(X[rank::2])
             results["alone"] = summary(alone)
@@ -152,9 +156,11 @@ def assert_close(together, alone):
 
 
 @pytest.mark.parametrize("name", ["autoencoder", "adaptive", "early_stopping",
-                                  "contractive", "denoising", "partial_fit"])
+                                  "contractive", "denoising", "partial_fit", "chunked"])
 def test_ranks_train_the_model_one_process_trains(ranks, name):
-    if name == "partial_fit":
+    if name == "chunked":
+        alone = summary(AutoencoderTransformer(**CHUNKED).fit(ChunkedData(X, chunk_rows=100)))
+    elif name == "partial_fit":
         model = AutoencoderTransformer(**SMALL)
         for _ in range(2):
             model.partial_fit(X)
@@ -165,7 +171,7 @@ def test_ranks_train_the_model_one_process_trains(ranks, name):
         assert_close(rank[name], alone)
 
 
-@pytest.mark.parametrize("name", [*GROUP_MODELS, "partial_fit"])
+@pytest.mark.parametrize("name", [*GROUP_MODELS, "partial_fit", "chunked"])
 def test_ranks_end_with_identical_models(ranks, name):
     first, second = (rank[name] for rank in ranks)
     assert first["loss_curve"] == second["loss_curve"]
