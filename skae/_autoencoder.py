@@ -136,6 +136,19 @@ default="adaptive"
     verbose : int, default=0
         0 is silent, 1 prints a table with one row per epoch, 2 adds a
         progress bar.
+    n_processes : int or None, default=None
+        Processes that train the model together, each on its share of every
+        batch of ``batch_size`` rows, their gradients averaged before every
+        step, so that they train the model one process trains (to float
+        rounding; a VAE's codes are drawn by each process for its own share,
+        so its fit is an equally good one, not the same). An int above 1
+        starts that many processes on this machine (one per GPU with
+        ``device="cuda"``) and hands them the data once, in shared memory.
+        None trains in the calling process, or, when it is one of an
+        initialised :mod:`torch.distributed` process group (started by
+        ``torchrun``), as one of the group's processes; 1 always trains
+        alone. Unlike ``n_jobs``, which runs independent jobs, this splits
+        one job (see the user guide, "Training on several processes").
 
     Attributes
     ----------
@@ -204,4 +217,5 @@ default="adaptive"
         params.INPUT_NORM,
         params.PRINCIPAL_CODES,
         *params.AUTOENCODER_TRAINING,
+        params.N_PROCESSES,
     )

@@ -17,12 +17,14 @@ from sklearn.utils.validation import validate_data
 
 from ._chunks import ChunkedDataset, ChunkedRows, as_source, is_chunked, naming_chunk
 from ._data import ArrayDataset, ColumnMoments, check_float32_range, column_moments, split
+from ._distributed import current_group
 from ._fitting import run_epochs
 from ._inference import InferenceMixin, ScoringMixin
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import LearningRateSchedule, build_net, resolve_device
 from ._parameters import AUTO_COMPONENTS, declare, resolve_n_components
 from ._persistence import NetState
+from ._processes import fit_in_processes
 from ._random import TorchRNG, seed_from
 from ._schedules import scheduler_factory
 from ._stopping import NoImprovementStopping
@@ -128,6 +130,9 @@ class BaseNetworkEstimator(
 
     def _check_chunked_training(self):
         """Raise if the parameters need the training data in memory (hook)."""
+
+    def _check_distributed(self, world):
+        """Raise if the parameters cannot train on ``world`` processes together (hook)."""
 
     def _code_width(self):
         """Width of the code ``transform`` returns (hook).
@@ -271,12 +276,18 @@ class BaseNetworkEstimator(
             callbacks=callbacks,
         )
 
-    def _setup(self, X):
-        n_samples, n_features = X.shape
+    def _check_width(self, n_features):
+        """Resolve ``n_components_`` and run ``_check_params`` for data this wide."""
         if hasattr(self, "n_components"):
             self.n_components_ = resolve_n_components(self.n_components, n_features)
         self._check_params(n_features)
-        self._rng = TorchRNG(seed_from(self.random_state))
+
+    def _setup(self, X, seed=None):
+        """Build the network for X; ``seed`` (None: drawn from ``random_state``)
+        seeds the estimator's generator."""
+        n_samples, n_features = X.shape
+        self._check_width(n_features)
+        self._rng = TorchRNG(seed_from(self.random_state) if seed is None else seed)
         self._batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
         self.net_ = self._build(n_features, self._batch_size, self._rng.generator)
         likelihood = self.net_.criterion_.likelihood
@@ -289,6 +300,37 @@ class BaseNetworkEstimator(
             likelihood.inverse_link(torch.from_numpy(mean.astype(np.float32))))
         self._start(X)
         self._n_features_out = self._code_width()
+
+    def _ranks(self, partial=False):
+        """This process's :class:`~skae._distributed.Ranks` in the process group it
+        trains with (``n_processes=None`` in an initialised group), else None."""
+        n_processes = getattr(self, "n_processes", 1)
+        if partial and n_processes is not None and n_processes > 1:
+            raise ValueError(
+                f"partial_fit trains one epoch in the calling process and cannot start "
+                f"n_processes={n_processes} processes for it; use fit, or set "
+                "n_processes=None (to train as one process of a torch.distributed group, "
+                "under torchrun) or 1."
+            )
+        ranks = current_group() if n_processes is None else None
+        if ranks is not None:
+            self._check_distributed(ranks.world)
+            if ranks.device.type == "cuda" and resolve_device(self.device) == "cpu":
+                raise ValueError(
+                    "The torch.distributed process group uses the NCCL backend, which "
+                    "exchanges GPU tensors only, but device='cpu'. Set device='cuda' (each "
+                    "process on its own GPU, chosen with torch.cuda.set_device) or start "
+                    "the group with backend='gloo'."
+                )
+        return ranks
+
+    def _train(self, X):
+        """Fit alone, as one process of a group, or in ``n_processes`` new processes."""
+        n_processes = getattr(self, "n_processes", 1)
+        if n_processes is not None and n_processes > 1:
+            self._check_distributed(n_processes)
+            return fit_in_processes(self, X, n_processes)
+        return self._fit(X, ranks=self._ranks())
 
     def _record_history(self):
         history = self.net_.history
@@ -332,10 +374,17 @@ class BaseNetworkEstimator(
             raise KeyboardInterrupt
         return self
 
-    def _fit(self, X):
+    def _fit(self, X, ranks=None, seed=None):
+        """Train on X alone, or with ``ranks`` as one of several processes.
+
+        ``seed`` seeds the generator instead of a draw from ``random_state``;
+        with ``ranks`` and no seed, every process takes rank 0's draw.
+        """
         # Early stopping holds out whole chunks: an array is cut into enough.
         X = self._training_input(X, reset=True, min_chunks=10 if self.early_stopping else 1)
-        self._setup(X)
+        if ranks is not None and seed is None:
+            seed = ranks.broadcast_seed(seed_from(self.random_state))
+        self._setup(X, seed=seed)
         dataset = self._dataset(X)
         valid = None
         if self.early_stopping:
@@ -344,7 +393,7 @@ class BaseNetworkEstimator(
         outcome = run_epochs(
             self.net_, dataset, max_epochs=self.max_iter, generator=self._rng.generator,
             valid=valid, stopping=NoImprovementStopping(self.tol, self.n_iter_no_change),
-            keep_best=self.early_stopping,
+            keep_best=self.early_stopping, ranks=ranks,
         )
         self._record_history()
         self._inspect(X, converged=outcome.converged)
@@ -353,17 +402,20 @@ class BaseNetworkEstimator(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} "
                 "epochs without converging; consider a larger max_iter.",
                 ConvergenceWarning,
-                stacklevel=4,
+                # _fit <- _train <- _transaction <- fit <- fit's wrapper <- the caller
+                stacklevel=6,
             )
         return outcome
 
     def _partial_fit(self, X):
+        ranks = self._ranks(partial=True)
         first_call = not hasattr(self, "net_")
         X = self._training_input(X, reset=first_call)
         if first_call:
-            self._setup(X)
+            self._setup(X, seed=None if ranks is None
+                        else ranks.broadcast_seed(seed_from(self.random_state)))
         outcome = run_epochs(self.net_, self._dataset(X), max_epochs=1,
-                             generator=self._rng.generator)
+                             generator=self._rng.generator, ranks=ranks)
         self._record_history()
         self._inspect(X, converged=False)
         return outcome
@@ -423,7 +475,7 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The fitted estimator.
         """
-        return self._transaction(self._fit, X)
+        return self._transaction(self._train, X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):

@@ -150,21 +150,43 @@ class Batches:
         ``resample(x, generator)`` replaces each batch's rows by a fresh
         draw from them before any input noise (dynamic binarisation). When
         the target is the input, it is the same draw.
+    ranks : Ranks or None, default=None
+        When several processes train together (:mod:`skae._distributed`),
+        each batch of ``batch_size`` rows is drawn whole, with its noise, in
+        every process, which then keeps its own share of it: the processes
+        together train on the batches one process would, and their
+        generators stay in step.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, generator=None, input_noise=None,
-                 resample=None):
+                 resample=None, ranks=None):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
         self.input_noise = input_noise
         self.resample = resample
+        self.ranks = ranks
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
+        if self.ranks is None:
+            yield from self._batches()
+            return
+        # Data read a chunk at a time comes in whole batches.
+        whole = (self.input_noise is not None or self.resample is not None
+                 or getattr(self.dataset, "stream", None) is not None)
+        for x, target in self._batches(share=not whole):
+            if whole:
+                # The noise was drawn for the whole batch: keep this share.
+                start, stop = self.ranks.share(len(x))
+                x, target = x[start:stop], target[start:stop]
+            yield x, target
+
+    def _batches(self, share=False):
+        """The batches, or with ``share`` this process's share of each (no noise then)."""
         stream = getattr(self.dataset, "stream", None)
         if stream is not None:
             # Data read a chunk at a time makes its own batches (skae._chunks).
@@ -182,10 +204,14 @@ class Batches:
             if self.dataset.inputs.dense is not None:
                 order = order.to(self.dataset.device)
         for start in range(0, n, size):
+            stop = min(start + size, n)
+            if share:
+                # Only this process's rows are gathered.
+                start, stop = (start + i for i in self.ranks.share(stop - start))
             if order is None:
-                x, target = self.dataset.batch_rows(start, start + size)
+                x, target = self.dataset.batch_rows(start, stop)
             else:
-                x, target = self.dataset.batch(order[start : start + size])
+                x, target = self.dataset.batch(order[start:stop])
             if self.resample is not None:
                 drawn = self.resample(x, self.generator)
                 x, target = drawn, (drawn if target is x else target)

@@ -137,6 +137,19 @@ default="adaptive"
         touching global random state.
     verbose : int, default=0
         0 is silent, 1 prints one row per epoch, 2 adds a progress bar.
+    n_processes : int or None, default=None
+        Processes that train the model together, each on its share of every
+        batch of ``batch_size`` rows, their gradients averaged before every
+        step, so that they train the model one process trains (to float
+        rounding; a VAE's codes are drawn by each process for its own share,
+        so its fit is an equally good one, not the same). An int above 1
+        starts that many processes on this machine (one per GPU with
+        ``device="cuda"``) and hands them the data once, in shared memory.
+        None trains in the calling process, or, when it is one of an
+        initialised :mod:`torch.distributed` process group (started by
+        ``torchrun``), as one of the group's processes; 1 always trains
+        alone. Unlike ``n_jobs``, which runs independent jobs, this splits
+        one job (see the user guide, "Training on several processes").
 
     Attributes
     ----------
@@ -197,6 +210,7 @@ default="adaptive"
         params.INPUT_NORM,
         params.PRINCIPAL_CODES,
         *params.AUTOENCODER_TRAINING,
+        params.N_PROCESSES,
     )
 
     def _check_params(self, n_features):
@@ -214,7 +228,7 @@ default="adaptive"
                 "is the fraction of values replaced."
             )
 
-    def _setup(self, X):
+    def _setup(self, X, seed=None):
         # Salt-and-pepper noise writes each feature's training extremes.
         if isinstance(X, ChunkedRows):
             self.__dict__.pop("_noise_range", None)
@@ -222,14 +236,14 @@ default="adaptive"
                 # One more pass over the data; the other noises never read them.
                 self._noise_range = tuple(np.asarray(v, dtype=np.float32).ravel()
                                           for v in X.column_range())
-            super()._setup(X)
+            super()._setup(X, seed=seed)
             return
         low, high = X.min(axis=0), X.max(axis=0)
         if sp.issparse(X):
             low, high = low.toarray(), high.toarray()
         self._noise_range = (np.asarray(low, dtype=np.float32).ravel(),
                              np.asarray(high, dtype=np.float32).ravel())
-        super()._setup(X)
+        super()._setup(X, seed=seed)
 
     def _input_noise(self):
         noise = Corruption(self.noise, self.noise_level, self.n_features_in_)

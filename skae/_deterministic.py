@@ -54,6 +54,13 @@ class DeterministicAutoencoder(BaseAutoencoder):
                 "pretrain=None with data read a chunk at a time (ChunkedData)."
             )
 
+    def _check_distributed(self, world):
+        if self.pretrain == "greedy":
+            raise ValueError(
+                f"pretrain='greedy' trains in one process; it cannot train on {world} "
+                "processes together. Use pretrain=None, or n_processes=1."
+            )
+
     def _network(self, n_features, **kwargs):
         """The MLP autoencoder, or the convolutional one when ``image_shape`` is set."""
         if getattr(self, "principal_codes", False):
@@ -73,8 +80,8 @@ class DeterministicAutoencoder(BaseAutoencoder):
     def _make_objective(self, likelihood):
         return ReconstructionObjective(likelihood)
 
-    def _setup(self, X):
-        super()._setup(X)
+    def _setup(self, X, seed=None):
+        super()._setup(X, seed=seed)
         self.pretrain_loss_curves_ = []
 
     def _pretrain(self, dataset):

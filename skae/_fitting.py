@@ -124,7 +124,7 @@ class Checkpoint:
 
 
 def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None,
-               keep_best=False, allow_interrupt=True, monitor=None):
+               keep_best=False, allow_interrupt=True, monitor=None, ranks=None):
     """Train ``net`` on ``dataset`` for up to ``max_epochs`` epochs.
 
     Parameters
@@ -134,7 +134,9 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     max_epochs : int
     generator : torch.Generator
         Passed to the module's ``forward`` as ``generator`` (the net's
-        batches draw from the same one).
+        batches draw from the same one); with ``ranks``, the batches draw
+        from it and ``forward`` from a generator of each process's own
+        (:meth:`~skae._distributed.Ranks.local_generator`).
     valid : ArrayDataset, ChunkedDataset or None
         Scored after every epoch (``valid_loss``); the stopping rule then
         watches it instead of the training loss.
@@ -152,6 +154,12 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     monitor : str or None
         The history column the stopping rule watches; None means
         ``valid_loss`` with ``valid`` and ``train_loss`` without.
+    ranks : Ranks or None
+        Train together with the other processes of a process group (see
+        :mod:`skae._distributed`): each trains on its share of every batch,
+        and all of them record the same losses, so that they stop at the
+        same epoch. An interrupt then propagates whatever the epoch, since
+        the other processes cannot go on alone.
 
     Returns
     -------
@@ -164,10 +172,15 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     schedule = last.schedule
     best = None
     outcome = RunOutcome()
+    draws = generator
+    if ranks is not None:
+        net.ranks_ = ranks
+        allow_interrupt = False
+        draws = ranks.local_generator(generator)
     net.notify("on_train_begin", X=dataset, y=None)
     try:
         for _ in range(max_epochs):
-            net.fit_loop(dataset, epochs=1, generator=generator)
+            net.fit_loop(dataset, epochs=1, generator=draws)
             outcome.epochs += 1
             improved = stopping is not None and stopping.update(net.history[-1, monitor])
             if keep_best and improved:
@@ -188,8 +201,10 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
         last.restore()
         raise
     finally:
-        # The validation split must not stay referenced by the net.
+        # The validation split and the process group must not stay
+        # referenced by the net.
         net.train_split = None
+        net.ranks_ = None
     net.notify("on_train_end", X=dataset, y=None)
     if best is not None:
         load_weights(net, best)

@@ -74,6 +74,10 @@ class TrainingNet(NeuralNet):
     """
 
     reference_loss_ = None
+    #: With several processes training together, this process's
+    #: :class:`~skae._distributed.Ranks` (set by :func:`skae._fitting.run_epochs`
+    #: for the run only); None trains alone.
+    ranks_ = None
 
     @property
     def _check_each_batch(self):
@@ -116,9 +120,12 @@ class TrainingNet(NeuralNet):
         count_errors = None if training else getattr(self.criterion_, "count_errors", None)
         total, rows, batches, errors = None, 0, 0, None
         for batch in iterator:
+            n = len(batch[0])
+            if not (n or training):
+                # A process's share of a short validation batch can be empty.
+                continue
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            n = len(batch[0])
             weighted = step["loss"].detach() * n
             total = weighted if total is None else total + weighted
             if count_errors is not None:
@@ -126,6 +133,8 @@ class TrainingNet(NeuralNet):
                 errors = counts if errors is None else errors + counts
             rows, batches = rows + n, batches + 1
             self.notify("on_batch_end", batch=batch, training=training, **step)
+        if self.ranks_ is not None:
+            total, rows, errors = self._sum_over_processes(total, rows, errors)
         mean = total.item() / rows
         if training:
             self.check_loss(mean)
@@ -135,11 +144,30 @@ class TrainingNet(NeuralNet):
             wrong, counted = errors.tolist()
             self.history.record(prefix + "_error", wrong / max(counted, 1))
 
+    def _sum_over_processes(self, total, rows, errors):
+        """An epoch's summed loss, rows and error counts over all the processes."""
+        counts = [0.0, 0.0] if errors is None else [float(e) for e in errors.tolist()]
+        values = torch.tensor([0.0 if total is None else float(total), float(rows), *counts],
+                              dtype=torch.float64)
+        values = self.ranks_.sum(values).cpu()
+        errors = None if errors is None else values[2:]
+        return values[0], int(values[1]), errors
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        iterator.ranks = self.ranks_
+        return iterator
+
     def train_step(self, batch, **fit_params):
         self.optimizer_.zero_grad(set_to_none=True)
-        step = self.train_step_single(batch, **fit_params)
+        if self.ranks_ is None:
+            step = self.train_step_single(batch, **fit_params)
+            loss = step["loss"]
+        else:
+            step = self._train_step_shared(batch, **fit_params)
+            loss = step.pop("batch_loss")
         if self._check_each_batch:
-            self.check_loss(step["loss"].item())
+            self.check_loss(loss.item())
         self.notify(
             "on_grad_computed",
             named_parameters=TeeGenerator(self.get_all_learnable_params()),
@@ -147,6 +175,21 @@ class TrainingNet(NeuralNet):
             training=True,
         )
         self.optimizer_.step()
+        return step
+
+    def _train_step_shared(self, batch, **fit_params):
+        """This process's share of a batch, with the whole batch's gradients and loss.
+
+        Every process takes part in the exchange, even one whose share of a
+        short last batch is empty.
+        """
+        rows = len(batch[0])
+        if rows:
+            step = self.train_step_single(batch, **fit_params)
+        else:
+            step = {"loss": torch.zeros((), device=self.device), "y_pred": None}
+        params = [p for _, p in self.get_all_learnable_params()]
+        step["batch_loss"] = self.ranks_.reduce_gradients(params, step["loss"], rows)
         return step
 
     def train_step_single(self, batch, **fit_params):

@@ -89,6 +89,9 @@ PRETRAIN = Param("pretrain", None, [StrOptions({"greedy"}), None])
 #: Express the codes on principal axes after training (see :mod:`skae.nn.code_axes`).
 PRINCIPAL_CODES = Param("principal_codes", True, ["boolean"], legacy=False)
 
+#: Train one model on several processes together (see :mod:`skae._distributed`).
+N_PROCESSES = Param("n_processes", None, [Interval(Integral, 1, None, closed="left"), None])
+
 #: The network's shape, shared by the estimators with a deep network.
 NETWORK = (HIDDEN_LAYER_SIZES, IMAGE_SHAPE, ACTIVATION)
 

@@ -193,9 +193,9 @@ default="constant"
         per_row = 4 * 3 * n_features * len(self.classes_)
         return int(min(batch_size, max(1, INFERENCE_BUDGET // per_row)))
 
-    def _setup(self, X):
+    def _setup(self, X, seed=None):
         self.alpha_ = self._alpha(self._labelled_count)
-        super()._setup(X)
+        super()._setup(X, seed=seed)
 
     def _alpha(self, n_labelled):
         if self.alpha == "auto":

@@ -21,8 +21,8 @@ def test_each_stage_trains_its_own_layer_pair_then_all_are_fine_tuned(digits, mo
                                 max_iter=8, random_state=0)
     original_setup = type(ae)._setup
 
-    def setup(self, X):
-        original_setup(self, X)
+    def setup(self, X, **kwargs):
+        original_setup(self, X, **kwargs)
         module = self.net_.module_
 
         def spy(net, dataset, **kwargs):
