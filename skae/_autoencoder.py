@@ -22,7 +22,7 @@ class AutoencoderTransformer(DeterministicAutoencoder):
         Size of the code (the bottleneck). None gives ``min(16, n_features //
         2)`` codes (at least one): narrower than the data, so that the code
         must summarise it, whatever the width (see ``n_components_``).
-    hidden_layer_sizes : array-like of int, default=(100,)
+    hidden_layer_sizes : array-like of int, default=(256,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
         With ``image_shape``, the number of feature maps of each
         convolutional layer.
@@ -212,7 +212,7 @@ default="adaptive"
 
     _parameters = (
         params.n_components(None),
-        *params.NETWORK,
+        *params.AUTOENCODER_NETWORK,
         *params.DETERMINISTIC,
         params.INPUT_NORM,
         params.PRINCIPAL_CODES,

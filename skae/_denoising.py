@@ -43,7 +43,7 @@ class DenoisingAE(DeterministicAutoencoder):
         Standard deviation in data units for ``"gaussian"`` (>= 0); the
         fraction of corrupted values for ``"masking"`` (in [0, 1)) and
         ``"salt_pepper"`` (in [0, 1]).
-    hidden_layer_sizes : array-like of int, default=(100,)
+    hidden_layer_sizes : array-like of int, default=(256,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
         With ``image_shape``, the number of feature maps of each
         convolutional layer.
@@ -205,7 +205,7 @@ default="adaptive"
         params.n_components(None),
         params.Param("noise", "gaussian", [StrOptions(set(NOISE_KINDS))]),
         params.Param("noise_level", 0.1, [Interval(Real, 0, None, closed="left")]),
-        *params.NETWORK,
+        *params.AUTOENCODER_NETWORK,
         *params.DETERMINISTIC,
         params.INPUT_NORM,
         params.PRINCIPAL_CODES,

@@ -24,16 +24,21 @@ ADAPTIVE_FLOOR = 1e-3
 PLATEAU_EPOCHS = 2
 
 
-class _RelativePlateau(lr_scheduler.ReduceLROnPlateau):
-    """ReduceLROnPlateau whose epochs improve by the stopping rule's relative test.
+class _ScaledPlateau(lr_scheduler.ReduceLROnPlateau):
+    """ReduceLROnPlateau whose epochs improve by the stopping rule's test.
 
-    torch's own relative mode compares with ``best * (1 - threshold)``,
-    which counts a slightly worse epoch as an improvement once the loss is
-    negative (a variational bound's can be).
+    An epoch improves when it lowers the best loss by more than ``threshold``
+    times the first loss the scheduler was shown (the loss's scale), as in
+    :class:`~skae._stopping.NoImprovementStopping`; torch's own modes compare
+    with the best loss, which never settles when the loss heads for 0.
     """
 
+    scale = None
+
     def is_better(self, a, best):
-        return improves(a, best, self.threshold)
+        if self.scale is None:
+            self.scale = abs(float(a))
+        return improves(a, best, self.threshold * self.scale)
 
     # torch renamed the comparison (public before 2.6 or so, private since);
     # both names are overridden so that every supported torch uses this one.
@@ -43,7 +48,7 @@ class _RelativePlateau(lr_scheduler.ReduceLROnPlateau):
 def _adaptive(optimizer, *, factor, patience, tol, floor):
     # eps=0: every cut down to the floor is made, however small the rates,
     # so that the floor is always reached (the stopping rule waits for it).
-    return _RelativePlateau(
+    return _ScaledPlateau(
         optimizer, mode="min", factor=factor, patience=patience, threshold=tol,
         min_lr=floor, eps=0.0)
 
