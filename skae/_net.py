@@ -10,7 +10,6 @@ loop and the stopping rule live in :mod:`skae._fitting`.
 import copy
 import math
 import re
-from contextlib import nullcontext
 
 import torch
 import tqdm
@@ -115,15 +114,15 @@ class TrainingNet(NeuralNet):
     without a closure (none of the supported optimisers needs one).
     """
 
-    def __init__(self, *args, autocast_dtype=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.autocast_dtype = autocast_dtype
-
     reference_loss_ = None
     #: With several processes training together, this process's
     #: :class:`~skae._distributed.Ranks` (set by :func:`skae._fitting.run_epochs`
     #: for the run only); None trains alone.
     ranks_ = None
+
+    def __init__(self, *args, autocast_dtype=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.autocast_dtype = autocast_dtype
 
     @property
     def _check_each_batch(self):
@@ -246,21 +245,15 @@ class TrainingNet(NeuralNet):
         if self.autocast_dtype is None:
             y_pred = self.infer(Xi, **fit_params)
         else:
-            with self._autocast():
+            with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
                 y_pred = self.infer(Xi, **fit_params)
-            # The objective sums over features and rows: in bfloat16 (8 bits
-            # of mantissa) those sums would lose the small differences that
-            # the gradients are made of.
+            # The objective sums over features and rows and takes logarithms:
+            # with bfloat16's 8 bits of mantissa those would round away the
+            # small differences that the gradients are made of.
             y_pred = as_float32(y_pred)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
-
-    def _autocast(self):
-        """The context the training forward pass runs in."""
-        if self.autocast_dtype is None:
-            return nullcontext()
-        return torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype)
 
     def notify(self, method_name, **cb_kwargs):
         # Skipping callbacks that do not override an event saves several
