@@ -19,12 +19,20 @@ the module, moving the data to the device, and, for skae, the input checks
 every scikit-learn estimator makes; ``epoch_only`` compares the epochs alone
 (skorch's epoch timer against the hand-written loop's).
 
+``--mixed-precision`` times every configuration twice, in float32 and with
+``mixed_precision=True`` (the hand-written loop then runs its forward pass
+under ``torch.autocast(dtype=torch.bfloat16)`` and its loss in float32, as
+skae does), and records skae's final training loss and, on the GPU, its
+peak memory, so that the speed-up is read beside what it costs.
+
 Results: ``gpu.json`` and ``gpu.md`` in ``--out`` (default
 ``benchmarks/results/gpu``), beside the pickles.
 
-Run: ``python benchmarks/bench_gpu.py [--epochs 20] [--rows 60000] [--out DIR]``
+Run: ``python benchmarks/bench_gpu.py [--epochs 20] [--rows 60000] [--mixed-precision]
+[--out DIR]``
 """
 
+import contextlib
 import pickle
 import time
 import warnings
@@ -54,7 +62,13 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def hand_written(X, *, epochs, batch_size, device, seed=0):
+def _autocast(device, mixed_precision):
+    if not mixed_precision:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
+
+def hand_written(X, *, epochs, batch_size, device, seed=0, mixed_precision=False):
     """The loop a user would write: data on the device, one randperm per epoch."""
     # Timed like skae's fit: building the module and moving the data count.
     _sync(device)
@@ -70,7 +84,9 @@ def hand_written(X, *, epochs, batch_size, device, seed=0):
         for i in range(0, len(data), batch_size):
             xb = data[order[i : i + batch_size]]
             optimizer.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.mse_loss(module(xb)["recon"], xb, reduction="sum")
+            with _autocast(device, mixed_precision):
+                recon = module(xb)["recon"]
+            loss = torch.nn.functional.mse_loss(recon.float(), xb, reduction="sum")
             (loss / len(xb)).backward()
             optimizer.step()
     _sync(device)
@@ -78,10 +94,15 @@ def hand_written(X, *, epochs, batch_size, device, seed=0):
     return end - start, (end - loop_start) / epochs
 
 
-def through_skae(X, *, epochs, batch_size, device):
+def through_skae(X, *, epochs, batch_size, device, mixed_precision=False):
+    """Seconds of the fit, of one epoch, the final training loss and the peak GPU memory."""
     model = AutoencoderTransformer(32, hidden_layer_sizes=(256,), batch_size=batch_size,
                                    max_iter=epochs, tol=0.0, n_iter_no_change=epochs,
-                                   device=device, random_state=0)
+                                   device=device, random_state=0,
+                                   mixed_precision=mixed_precision)
+    gpu = device.startswith("cuda")
+    if gpu:
+        torch.cuda.reset_peak_memory_stats()
     _sync(device)
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -90,29 +111,33 @@ def through_skae(X, *, epochs, batch_size, device):
     _sync(device)
     # skorch's epoch timer: the epochs alone, without the fit's set-up.
     durations = [row["dur"] for row in model.net_.history]
-    return time.perf_counter() - start, float(np.mean(durations[1:] or durations))
+    peak = torch.cuda.max_memory_allocated() / 2**20 if gpu else None
+    return (time.perf_counter() - start, float(np.mean(durations[1:] or durations)),
+            model.loss_curve_[-1], peak)
 
 
-def throughput(X, epochs, batch_sizes, devices):
+def throughput(X, epochs, batch_sizes, devices, precisions=(False,)):
     rows = []
     for device in devices:
         # The CPU is far slower; fewer epochs measure its rate.
         epochs = epochs if device.startswith("cuda") else max(2, epochs // 4)
         for batch_size in batch_sizes:
-            # One short run of each first, so that kernel selection and
-            # allocator warm-up stay out of the timings.
-            hand_written(X[:4096], epochs=1, batch_size=batch_size, device=device)
-            through_skae(X[:4096], epochs=1, batch_size=batch_size, device=device)
-            hand, hand_epoch = hand_written(X, epochs=epochs, batch_size=batch_size,
-                                            device=device)
-            ours, our_epoch = through_skae(X, epochs=epochs, batch_size=batch_size,
-                                           device=device)
-            rows.append({"device": device, "batch_size": batch_size, "epochs": epochs,
-                         "hand_rows_per_s": epochs * len(X) / hand,
-                         "skae_rows_per_s": epochs * len(X) / ours,
-                         "skae_over_hand": hand / ours,
-                         "epoch_only_skae_over_hand": hand_epoch / our_epoch})
-            print(rows[-1], flush=True)
+            for mixed in precisions:
+                run = dict(batch_size=batch_size, device=device, mixed_precision=mixed)
+                # One short run of each first, so that kernel selection and
+                # allocator warm-up stay out of the timings.
+                hand_written(X[:4096], epochs=1, **run)
+                through_skae(X[:4096], epochs=1, **run)
+                hand, hand_epoch = hand_written(X, epochs=epochs, **run)
+                ours, our_epoch, loss, peak = through_skae(X, epochs=epochs, **run)
+                rows.append({"device": device, "batch_size": batch_size, "epochs": epochs,
+                             "precision": "bfloat16 autocast" if mixed else "float32",
+                             "hand_rows_per_s": epochs * len(X) / hand,
+                             "skae_rows_per_s": epochs * len(X) / ours,
+                             "skae_over_hand": hand / ours,
+                             "epoch_only_skae_over_hand": hand_epoch / our_epoch,
+                             "skae_final_loss": loss, "skae_peak_gpu_mib": peak})
+                print(rows[-1], flush=True)
     return rows
 
 
@@ -178,12 +203,21 @@ def check_pickles(folder):
 
 def tables(result):
     """Markdown of the throughput and smoke results."""
+    def peak(r):
+        # Results written before the precision was recorded have no peak.
+        value = r.get("skae_peak_gpu_mib")
+        return "" if value is None else f"{value:,.0f}"
+
     lines = [f"Data: {result['data']}.", "",
-             "| device | batch size | epochs | hand-written loop (rows/s) | skae (rows/s) "
-             "| skae / hand-written | epochs only |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "| device | batch size | epochs | precision | hand-written loop (rows/s) "
+             "| skae (rows/s) | skae / hand-written | epochs only | skae's final loss "
+             "| skae's peak GPU memory (MiB) |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['device']} | {r['batch_size']} | {r['epochs']} "
+              f"| {r.get('precision', 'float32')} "
               f"| {r['hand_rows_per_s']:,.0f} | {r['skae_rows_per_s']:,.0f} "
-              f"| {r['skae_over_hand']:.2f}x | {r['epoch_only_skae_over_hand']:.2f}x |"
+              f"| {r['skae_over_hand']:.2f}x | {r['epoch_only_skae_over_hand']:.2f}x "
+              f"| {r.get('skae_final_loss', float('nan')):.4g} | {peak(r)} |"
               for r in result["throughput"]]
     lines += ["", "Every estimator fitted, used and pickled on the GPU:", "",
               "| estimator | device | epochs | outputs finite |", "|---|---|---:|---|"]
@@ -199,6 +233,8 @@ def main():
     parser.add_argument("--out", default=str(RESULTS / "gpu"),
                         help="folder of the results and the pickles")
     parser.add_argument("--check-pickles", metavar="FOLDER")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="time every configuration with mixed_precision=True too")
     args = parser.parse_args()
     if args.check_pickles:
         check_pickles(args.check_pickles)
@@ -212,7 +248,8 @@ def main():
         "data": f"{source}, {X.shape[0]} x {X.shape[1]} float32",
         "epochs": args.epochs,
         "smoke": smoke(X, out, "cuda"),
-        "throughput": throughput(X, args.epochs, [200, 4096], ["cuda", "cpu"]),
+        "throughput": throughput(X, args.epochs, [200, 4096], ["cuda", "cpu"],
+                                 (False, True) if args.mixed_precision else (False,)),
     }
     write_results(out / "gpu", result, "skae on a GPU", tables(result))
 

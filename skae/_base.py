@@ -21,7 +21,7 @@ from ._distributed import current_group
 from ._fitting import run_epochs
 from ._inference import InferenceMixin, ScoringMixin
 from ._likelihood import check_values, likelihood_class, make_likelihood
-from ._net import LearningRateSchedule, build_net, resolve_device
+from ._net import LearningRateSchedule, build_net, check_mixed_precision, resolve_device
 from ._parameters import AUTO_COMPONENTS, declare, resolve_n_components
 from ._persistence import NetState
 from ._processes import fit_in_processes
@@ -85,7 +85,9 @@ class BaseNetworkEstimator(
         Runs at the start of ``fit``, before any fitted state changes.
         """
         self._hidden_sizes()
-        resolve_device(self.device)
+        device = resolve_device(self.device)
+        if self.mixed_precision:
+            check_mixed_precision(device)
 
     def _divergence_hint(self):
         """A parameter-specific cause to add to a divergence's message, or None (hook)."""
@@ -274,6 +276,7 @@ class BaseNetworkEstimator(
             input_noise=self._input_noise(),
             resample=self._resampling(),
             callbacks=callbacks,
+            mixed_precision=self.mixed_precision,
         )
 
     def _check_width(self, n_features):

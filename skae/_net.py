@@ -57,6 +57,41 @@ def resolve_device(device):
     return device
 
 
+def check_mixed_precision(device):
+    """Raise if training on ``device`` (as :func:`resolve_device` gives it) cannot
+    autocast to bfloat16.
+
+    Every CPU can, if slowly without bfloat16 units. On a GPU that cannot,
+    :class:`torch.autocast` would turn itself off with a warning and train in
+    float32: the parameter would be silently ignored.
+    """
+    device = torch.device(device)
+    if device.type != "cuda":
+        return
+    with torch.cuda.device(device):
+        supported = torch.cuda.is_bf16_supported()
+    if not supported:
+        raise ValueError(
+            f"mixed_precision=True trains in bfloat16, which {device} "
+            f"({torch.cuda.get_device_name(device)}) does not support; set "
+            "mixed_precision=False."
+        )
+
+
+def as_float32(output):
+    """``output`` (a tensor, or dicts, lists and tuples of them) with every tensor of
+    a lower floating precision cast to float32."""
+    if torch.is_tensor(output):
+        lower = output.is_floating_point() and output.dtype not in (torch.float32,
+                                                                    torch.float64)
+        return output.float() if lower else output
+    if isinstance(output, dict):
+        return {k: as_float32(v) for k, v in output.items()}
+    if isinstance(output, (list, tuple)):
+        return type(output)(as_float32(v) for v in output)
+    return output
+
+
 class TrainingNet(NeuralNet):
     """A skorch net whose loss compares the module's output with a batch's target.
 
@@ -66,6 +101,12 @@ class TrainingNet(NeuralNet):
     scale above it, raises :class:`~skae.exceptions.TrainingDivergedError`:
     on the CPU before the optimiser steps on that batch, on a GPU at the end
     of the epoch (see :meth:`run_single_epoch`).
+
+    With ``autocast_dtype`` (``torch.bfloat16``) the module's forward pass
+    on training batches runs under :class:`torch.autocast` in that dtype,
+    and its outputs are cast to float32 before the objective: the loss, the
+    gradients, the weights and the optimiser's state stay float32. The
+    validation pass and inference run in the weights' precision.
 
     The per-batch path is trimmed so that the net trains as fast as a
     hand-written loop: modes are switched only when they change, callbacks
@@ -78,6 +119,10 @@ class TrainingNet(NeuralNet):
     #: :class:`~skae._distributed.Ranks` (set by :func:`skae._fitting.run_epochs`
     #: for the run only); None trains alone.
     ranks_ = None
+
+    def __init__(self, *args, autocast_dtype=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.autocast_dtype = autocast_dtype
 
     @property
     def _check_each_batch(self):
@@ -197,7 +242,15 @@ class TrainingNet(NeuralNet):
             self.module_.train()
             self.criterion_.train()
         Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
+        if self.autocast_dtype is None:
+            y_pred = self.infer(Xi, **fit_params)
+        else:
+            with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
+                y_pred = self.infer(Xi, **fit_params)
+            # The objective sums over features and rows and takes logarithms:
+            # with bfloat16's 8 bits of mantissa those would round away the
+            # small differences that the gradients are made of.
+            y_pred = as_float32(y_pred)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
@@ -329,13 +382,14 @@ class EpochProgressBar(ProgressBar):
 
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
               shuffle, generator, device, verbose, input_noise=None, resample=None,
-              callbacks=(), valid_batch_size=None):
+              callbacks=(), valid_batch_size=None, mixed_precision=False):
     """Make an initialised :class:`TrainingNet` around ``module`` and ``objective``.
 
     ``generator`` (a CPU :class:`torch.Generator`) shuffles the batches and
     draws the input noise and the training rows' resampling (validation rows
     are used as they are); the caller passes the same one to the module's
-    ``forward`` (see :func:`skae._fitting.run_epochs`).
+    ``forward`` (see :func:`skae._fitting.run_epochs`). ``mixed_precision``
+    runs the training forward pass under bfloat16 autocast.
     """
     extra = {"optimizer__momentum": 0.9} if solver == "sgd" else {}
     # The fused kernels update all parameters in one call: about a fifth
@@ -365,6 +419,7 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
         callbacks=callbacks,
         device=device,
         verbose=int(verbose >= 1),
+        autocast_dtype=torch.bfloat16 if mixed_precision else None,
         **extra,
     )
     return net.initialize()

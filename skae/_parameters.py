@@ -121,6 +121,8 @@ TRAINING = (
     Param("n_iter_no_change", 10, [Interval(Integral, 1, None, closed="left")]),
     # "cuda:N" too: resolve_device checks the spelling at fit.
     Param("device", "cpu", [str]),
+    # Training's forward pass under bfloat16 autocast (see skae._net.TrainingNet).
+    Param("mixed_precision", False, ["boolean"]),
     Param("random_state", None, ["random_state"]),
     Param("verbose", 0, ["verbose"]),
 )

@@ -29,6 +29,7 @@ def _train_stage(estimator, stage, likelihood, dataset, *, input_noise):
         weight_decay=estimator.weight_decay, batch_size=net.batch_size,
         shuffle=estimator.shuffle, generator=estimator._rng.generator, device=net.device,
         verbose=estimator.verbose, input_noise=input_noise,
+        mixed_precision=estimator.mixed_precision,
     )
     run_epochs(stage_net, dataset, max_epochs=estimator.max_iter,
                generator=estimator._rng.generator,

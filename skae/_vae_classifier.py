@@ -96,6 +96,14 @@ default="constant"
         improve by ``tol``.
     device : {"cpu", "cuda", "cuda:N", "auto"}, default="cpu"
         Where the network runs; ``"auto"`` picks CUDA when available.
+    mixed_precision : bool, default=False
+        Run the forward pass of training under bfloat16 autocast
+        (:class:`torch.autocast`), for throughput and memory on GPUs with
+        bfloat16 units; the loss, the gradients, the weights and the
+        optimiser's state stay float32. The validation loss, the predictions
+        and ``transform`` are computed in float32 (float64 for float64 input).
+        On a CPU without bfloat16 units it is usually slower. See
+        :ref:`mixed-precision`.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, the draws of z and the
         validation split, without reading or changing global random state.
