@@ -106,8 +106,8 @@ default="constant"
         Reshuffle the samples every epoch.
     tol : float, default=1e-4
         An epoch improves on the best loss only if it lowers it by more than
-        ``tol`` times the best loss's magnitude (a relative tolerance, the
-        same on any scale of the data).
+        ``tol`` times the first epoch's loss (a tolerance relative to the
+        loss's scale, which means the same on any scale of the data).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the labelled rows and stop
         fine-tuning when their error rate stops improving; the weights of

@@ -118,10 +118,10 @@ default="adaptive"
         Maximum number of epochs.
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
-    tol : float, default=1e-3
+    tol : float, default=1e-4
         An epoch improves on the best loss only if it lowers it by more than
-        ``tol`` times the best loss's magnitude (a relative tolerance, the
-        same on any scale of the data).
+        ``tol`` times the first epoch's loss (a tolerance relative to the
+        loss's scale, which means the same on any scale of the data).
     early_stopping : bool, default=False
         Stop when the loss on a held-out ``validation_fraction`` stops
         improving; the validation data are not corrupted.

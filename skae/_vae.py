@@ -178,10 +178,10 @@ default="constant"
         rule after about 260 epochs).
     shuffle : bool, default=True
         Reshuffle the samples every epoch.
-    tol : float, default=1e-3
+    tol : float, default=1e-4
         An epoch improves on the best loss only if it lowers it by more than
-        ``tol`` times the best loss's magnitude (a relative tolerance, the
-        same on any scale of the data).
+        ``tol`` times the first epoch's loss (a tolerance relative to the
+        loss's scale, which means the same on any scale of the data).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when
         its negative ELBO stops improving; the best epoch's weights are kept.

@@ -96,17 +96,23 @@ def _stopping_epoch(losses, tol, patience):
 
 
 @pytest.mark.parametrize("scale", [1e-3, 1.0, 64.0, 1e4])
-def test_the_tolerance_is_relative_to_the_best_loss(scale):
-    # Each epoch lowers the loss by 0.5% of itself, then by 0.05%: with
+def test_the_tolerance_is_relative_to_the_first_loss(scale):
+    # The loss falls by 1% of the first loss an epoch, then by 0.01%: with
     # tol=1e-3 the second phase counts as no improvement, whatever the
     # loss's scale (an absolute tolerance would stop a small loss at once
     # and never stop a large one).
-    losses = [scale * 0.995 ** e for e in range(5)]
-    losses += [losses[-1] * 0.9995 ** e for e in range(1, 8)]
+    losses = [scale * (1 - 0.01 * e) for e in range(5)]
+    losses += [losses[-1] - scale * 1e-4 * e for e in range(1, 8)]
     assert _stopping_epoch(losses, tol=1e-3, patience=3) == 9
 
 
-def test_a_negative_loss_improves_by_its_magnitude():
+def test_a_loss_heading_for_zero_stops():
+    # Halving every epoch: relative to the best loss each epoch is a large
+    # improvement, relative to the first it soon is none.
+    assert _stopping_epoch([0.5 ** e for e in range(40)], tol=1e-4, patience=3) == 18
+
+
+def test_a_negative_loss_is_measured_by_its_magnitude():
     # A variational bound's loss can be negative: -100 to -100.05 is 0.05%.
     assert _stopping_epoch([-100.0, -100.05, -100.1, -100.15], tol=1e-3, patience=1) == 3
     assert _stopping_epoch([-100.0, -101.0, -102.0, -103.0], tol=1e-3, patience=1) is None
