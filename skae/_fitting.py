@@ -68,8 +68,7 @@ class Checkpoint:
     Weights, buffers and the optimiser's state are copied into tensors kept
     from one epoch to the next, so that refreshing the copy costs one
     ``copy_`` per tensor rather than building state dicts every epoch. The
-    learning rates and the learning-rate schedule's state (a few numbers)
-    are copied whole.
+    learning-rate schedule's state (a few numbers) is copied whole.
     """
 
     def __init__(self, net, generator):
@@ -100,7 +99,6 @@ class Checkpoint:
                 copy.copy_(tensor)
         self.generator_state = self.generator.get_state()
         self.epochs = len(self.net.history)
-        self.learning_rates = [group["lr"] for group in self.net.optimizer_.param_groups]
         if self.schedule is not None:
             self.schedule_state = self.schedule.state_dict(self.net)
 
@@ -116,9 +114,8 @@ class Checkpoint:
                 tensor.copy_(copy)
         self.generator.set_state(self.generator_state)
         del self.net.history[self.epochs:]
-        # An interrupt may come after the schedule stepped in the epoch's end.
-        for group, lr in zip(self.net.optimizer_.param_groups, self.learning_rates, strict=True):
-            group["lr"] = lr
+        # An interrupt may come after the schedule stepped in the epoch's end;
+        # loading its state sets the rates back too (only a schedule moves them).
         if self.schedule is not None:
             self.schedule.load_state_dict(self.net, self.schedule_state)
 
