@@ -1,5 +1,6 @@
 """skae: autoencoders as scikit-learn estimators."""
 
+from . import metrics
 from ._autoencoder import AutoencoderTransformer
 from ._chunks import ChunkedData
 from ._classifier import AutoencoderClassifier
@@ -7,7 +8,7 @@ from ._denoising import DenoisingAE
 from ._sparse import SparseCoder
 from ._vae import VAETransformer
 from ._vae_classifier import VAEClassifier
-from .exceptions import PosteriorCollapseWarning, TrainingDivergedError
+from .exceptions import PosteriorCollapseWarning, ScoreUnitsWarning, TrainingDivergedError
 
 __version__ = "0.1.0"
 
@@ -17,9 +18,11 @@ __all__ = [
     "ChunkedData",
     "DenoisingAE",
     "PosteriorCollapseWarning",
+    "ScoreUnitsWarning",
     "SparseCoder",
     "TrainingDivergedError",
     "VAEClassifier",
     "VAETransformer",
+    "metrics",
     "__version__",
 ]

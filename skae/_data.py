@@ -245,7 +245,7 @@ def map_batches(fn, X, *, batch_size, device, dtype=torch.float32):
     Returns the concatenated results as a numpy array.
     """
     n = X.shape[0]
-    out = []
+    out = None
     with torch.inference_mode():
         for start in range(0, n, batch_size):
             part = X[start : start + batch_size]
@@ -254,8 +254,18 @@ def map_batches(fn, X, *, batch_size, device, dtype=torch.float32):
                 # torch warns on read-only memory (a read-only memmap, say).
                 part = part.copy()
             xb = torch.as_tensor(part).to(device, dtype)
-            out.append(fn(xb).cpu())
-    return torch.cat(out).numpy()
+            result = fn(xb).cpu().numpy()
+            if out is None:
+                out = np.empty((n, *result.shape[1:]), dtype=result.dtype)
+            # Written into one array allocated once: keeping each batch's small
+            # result alive instead would pin them between the batches' large
+            # freed temporaries, and the C heap would grow by a batch's size
+            # at every batch (measured: +1.2 GiB scoring 500 wide rows).
+            out[start : start + len(result)] = result
+            del part, xb, result
+    if out is None:
+        raise ValueError("X has no rows; at least one is needed.")
+    return out
 
 
 class ColumnMoments:

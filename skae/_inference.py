@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._chunks import as_source, is_chunked
 from ._data import check_float32_range, map_batches
+from ._score_units import check_score_units
 
 #: Memory, in bytes, that one inference batch may take: sparse or wide input
 #: is densified a batch at a time, so this bounds the memory of transform and
@@ -180,4 +181,20 @@ class ScoringMixin:
         -------
         score : float
         """
-        return float(np.mean(self.score_samples(X)))
+        check_is_fitted(self)
+        if is_chunked(X):
+            return float(np.mean(self.score_samples(X)))
+        X = self._validate_input(X, reset=False)
+        # A search with the default scorer ranks every candidate's score on
+        # the same fold: warn if this fold was scored before in other units.
+        check_score_units(X, self._score_units(), self)
+        return float(np.mean(self._map(self._score_rows, X, "scores"), dtype=np.float64))
+
+    def _score_units(self):
+        """What ``score`` measures, in words (hook): scores in different words
+        must not be compared."""
+        likelihood = self.net_.criterion_.likelihood
+        if likelihood.name == "gaussian":
+            return "minus the squared reconstruction error"
+        name = likelihood.name or type(likelihood).__name__
+        return f"the {name} log-probability of the reconstruction, in nats"

@@ -492,6 +492,12 @@ default="constant"
         """
         return super().score_samples(X)
 
+    def _score_units(self):
+        likelihood = self.net_.criterion_.likelihood
+        name = likelihood.name or type(likelihood).__name__
+        kind = "log-density" if name == "gaussian" else "log-probability"
+        return f"an evidence lower bound on the {name} {kind}, in nats"
+
     def _noise_generator(self, random_state):
         seed = seed_from(self.random_state if random_state is None else random_state)
         return torch.Generator().manual_seed(seed)

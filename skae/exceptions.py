@@ -21,3 +21,17 @@ class PosteriorCollapseWarning(UserWarning):
     sample alike. A KL warm-up (``kl_warmup``), a smaller ``beta`` or a longer
     ``n_iter_no_change`` with early stopping usually lets training escape.
     """
+
+
+class ScoreUnitsWarning(UserWarning):
+    """Scores of different units were computed on the same data.
+
+    Issued by ``score`` when the data it scores was scored before, in this
+    process, by a model whose score has other units: minus a squared error
+    (a Gaussian autoencoder), a log-probability in nats (the other
+    likelihoods), or an evidence lower bound (:class:`VAETransformer`). A
+    model search with the default scorer over ``likelihood``, or over
+    different estimators, would rank such numbers against each other. Pass
+    ``scoring=skae.metrics.neg_reconstruction_error``, or a downstream metric,
+    to compare them.
+    """

@@ -52,3 +52,17 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture(autouse=True)
+def forget_scored_data():
+    """Each test starts with no data remembered by the score-units guard.
+
+    The guard remembers what each data set was scored in for the whole
+    process; without this, one test's scores would make another warn.
+    """
+    from skae import _score_units
+
+    _score_units._recent.clear()
+    yield
+    _score_units._recent.clear()
