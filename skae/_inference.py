@@ -168,7 +168,12 @@ class ScoringMixin:
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over X (the mean ELBO in nats for a VAE).
 
-        Higher is better.
+        Higher is better. The units follow the estimator and its
+        ``likelihood``; when data scored before in this process in other
+        units is scored again (as a model search with the default scorer
+        over ``likelihood`` does), a :class:`~skae.ScoreUnitsWarning` says
+        the two must not be ranked: use
+        :func:`skae.metrics.neg_reconstruction_error` as the scorer instead.
 
         Parameters
         ----------

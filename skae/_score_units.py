@@ -20,8 +20,8 @@ from .exceptions import ScoreUnitsWarning
 
 #: Data sets remembered: a search scores at most a few folds at a time.
 _REMEMBERED = 64
-#: Rows hashed at once, so that hashing a strided array copies little.
-_HASH_ROWS = 4096
+#: Values hashed at once, so that hashing a strided array copies little.
+_HASH_VALUES = 1 << 20
 
 _recent = OrderedDict()
 _lock = threading.Lock()
@@ -46,8 +46,10 @@ def fingerprint(X):
         for part in parts:
             digest.update(np.ascontiguousarray(part).tobytes())
         return digest.digest()
-    for start in range(0, X.shape[0], _HASH_ROWS):
-        digest.update(np.ascontiguousarray(X[start:start + _HASH_ROWS]).tobytes())
+    # The digest is of the row-major bytes, whatever the blocks they are fed in.
+    rows = max(1, _HASH_VALUES // max(1, int(np.prod(X.shape[1:]))))
+    for start in range(0, X.shape[0], rows):
+        digest.update(np.ascontiguousarray(X[start:start + rows]).tobytes())
     return digest.digest()
 
 

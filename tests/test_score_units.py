@@ -82,6 +82,15 @@ def test_equal_data_is_recognised_however_it_was_copied(digits):
     assert fingerprint(sp.csr_matrix(X)) != fingerprint(X)
 
 
+def test_strided_data_is_hashed_a_block_at_a_time(digits, monkeypatch):
+    from skae import _score_units
+
+    X = np.asfortranarray(digits[0][:100])
+    whole = fingerprint(X)
+    monkeypatch.setattr(_score_units, "_HASH_VALUES", 64 * 7)
+    assert fingerprint(X) == whole
+
+
 def test_sparse_data_is_guarded(digits):
     X = sp.csr_matrix((digits[0][:200] > 0.5).astype(np.float64))
     gaussian = SparseCoder(8, max_iter=3, random_state=0).fit(X)
