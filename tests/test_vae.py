@@ -344,9 +344,10 @@ def test_sparse_input_gives_dense_results(bernoulli_vae, X_small):
 
 # ---------------------------------------------------------- model selection
 def test_grid_search_needs_no_scorer(X_small):
-    grid = GridSearchCV(VAETransformer(**SMALL),
-                        {"n_components": [1, 4], "likelihood": ["gaussian", "bernoulli"]},
-                        cv=2).fit(X_small)
+    # Over one likelihood: scores of different likelihoods do not compare
+    # (tests/test_score_units.py).
+    grid = GridSearchCV(VAETransformer(likelihood="bernoulli", **SMALL),
+                        {"n_components": [1, 4]}, cv=2).fit(X_small)
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
     assert grid.best_params_["n_components"] in (1, 4)
 
