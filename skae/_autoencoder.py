@@ -195,7 +195,10 @@ default="adaptive"
     features: the sum of squared errors for ``"gaussian"``, and the
     Bernoulli log-likelihood in nats for ``"bernoulli"``.
     ``score`` is its mean, so model selection with
-    :class:`~sklearn.model_selection.GridSearchCV` needs no scorer.
+    :class:`~sklearn.model_selection.GridSearchCV` needs no scorer as long
+    as every candidate has the same likelihood; across likelihoods ``score``
+    warns (:class:`~skae.ScoreUnitsWarning`), and
+    :func:`skae.metrics.neg_reconstruction_error` compares them.
 
     Examples
     --------
