@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 #: Values of X reconstructed at once, so that wide or sparse data is
 #: densified a block of rows at a time.
-_BLOCK_VALUES = 1 << 24
+_BLOCK_VALUES = 1 << 22
 
 
 def neg_reconstruction_error(estimator, X, y=None):
@@ -62,7 +62,7 @@ def neg_reconstruction_error(estimator, X, y=None):
             raise TypeError(
                 f"neg_reconstruction_error needs an estimator with transform and "
                 f"inverse_transform; {type(estimator).__name__} has no {method}.")
-    if not sp.issparse(X):
+    if not (sp.issparse(X) or hasattr(X, "iloc") or isinstance(X, np.ndarray)):
         X = np.asarray(X)
     n_samples, n_features = X.shape
     if n_samples == 0:
@@ -70,8 +70,10 @@ def neg_reconstruction_error(estimator, X, y=None):
     rows = max(1, _BLOCK_VALUES // max(1, n_features))
     total = 0.0
     for start in range(0, n_samples, rows):
-        block = X[start:start + rows]
-        dense = block.toarray() if sp.issparse(block) else block
+        # A DataFrame stays a DataFrame, so that a model fitted with feature
+        # names sees them.
+        block = X.iloc[start:start + rows] if hasattr(X, "iloc") else X[start:start + rows]
         rebuilt = estimator.inverse_transform(estimator.transform(block))
-        total += float(np.sum((np.asarray(dense, dtype=np.float64) - rebuilt) ** 2))
+        dense = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
+        total += float(np.sum((dense - np.asarray(rebuilt, dtype=np.float64)) ** 2))
     return -total / n_samples

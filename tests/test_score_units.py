@@ -131,6 +131,17 @@ def test_neg_reconstruction_error_reads_blocks_of_rows(digits, monkeypatch):
     assert max(seen) == 30 and sum(seen) == 200
 
 
+def test_neg_reconstruction_error_keeps_a_dataframe_s_feature_names(digits):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(digits[0][:200], columns=[f"pixel{i}" for i in range(64)])
+    model = AutoencoderTransformer(4, **FAST).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        score = metrics.neg_reconstruction_error(model, X)
+    assert score == pytest.approx(metrics.neg_reconstruction_error(model, X.to_numpy()))
+    assert metrics.neg_reconstruction_error(model, X.to_numpy().tolist()) == pytest.approx(score)
+
+
 def test_search_with_the_comparable_scorer_does_not_warn(digits):
     X = digits[0][:300]
     search = GridSearchCV(AutoencoderTransformer(4, **FAST),
