@@ -27,6 +27,12 @@ from .nn import (
 from .nn.inputs import InputDropout, normalize_encoder_input
 from .nn.vae_bounds import elbo
 
+#: Decoded values one scoring step holds. Each lives in about six float64
+#: copies (the decoder's output, its float64 copy, the likelihood's terms),
+#: so scoring stays near :data:`~skae._inference.INFERENCE_BUDGET` whatever
+#: the width and the number of draws.
+DECODED_VALUES = INFERENCE_BUDGET // 48
+
 #: Rows of the training data used to measure latent activity: enough for a
 #: variance estimate, few enough to cost a fraction of one epoch.
 _ACTIVITY_ROWS = 10_000
@@ -426,8 +432,13 @@ default="constant"
             )
         return None
 
+    def _row_bytes(self, n_features):
+        # Scoring decodes at least one draw of each row of a batch at once.
+        per_value = INFERENCE_BUDGET // DECODED_VALUES
+        return max(super()._row_bytes(n_features), per_value * n_features)
+
     def _score_rows(self, module, criterion, x):
-        return elbo(module, criterion.likelihood, x)
+        return elbo(module, criterion.likelihood, x, chunk_values=DECODED_VALUES)
 
     def _valid_batch_size(self, n_features, batch_size):
         # Validation decodes every draw of every row at once.
@@ -536,7 +547,8 @@ default="constant"
         seed = seed_from(self.random_state if random_state is None else random_state)
         bound = self._map(
             lambda module, criterion, xb: importance_weighted_bound(
-                module, criterion.likelihood, xb, int(n_samples), seed),
+                module, criterion.likelihood, xb, int(n_samples), seed,
+                chunk_size=max(1, DECODED_VALUES // max(1, xb.numel()))),
             X, "importance-weighted bounds",
         )
         return bound.astype(np.float64)

@@ -225,6 +225,26 @@ def test_inference_keeps_no_batch_result_alive():
     assert len(results) == 7
 
 
+def test_vae_scoring_decodes_within_the_budget(monkeypatch):
+    # Wide rows, many draws: no decoder call of score_samples or
+    # importance_weighted_bound may produce more values than the budget holds.
+    from skae._inference import INFERENCE_BUDGET
+    from skae.nn import GaussianMLPVAE
+
+    rng = np.random.default_rng(0)
+    X = (rng.random((30, 20_000)) < 0.01).astype(np.float32)
+    vae = VAETransformer(2, likelihood="bernoulli", n_eval_samples=64, **FAST).fit(X)
+    largest = []
+    decode = GaussianMLPVAE.decode
+    monkeypatch.setattr(GaussianMLPVAE, "decode",
+                        lambda self, z: largest.append(z.shape[:-1].numel()) or decode(self, z))
+    vae.score_samples(X)
+    vae.importance_weighted_bound(X, 64)
+    assert len(largest) > 2
+    # Each decoded value is held in about six float64 copies.
+    assert max(largest) * X.shape[1] * 6 * 8 <= INFERENCE_BUDGET
+
+
 def test_vae_scores_chunk_their_draws(digits):
     import torch
 
