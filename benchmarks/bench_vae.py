@@ -128,8 +128,19 @@ def run_mnist(args):
         "test_log_likelihood_iw": float(iw.mean()),
         "test_log_likelihood_iw_stderr": float(iw.std() / np.sqrt(n_iw)),
         "iw_eval_minutes": iw_minutes, "progress": progress, "params": params,
-        "published_vae": -86.76,
+        "published": published(params),
     }
+
+
+#: Burda et al. (2015), Table 1, MNIST, one stochastic layer (784-200-200-50):
+#: test log-likelihood by training objective and number of samples k.
+PUBLISHED = {("elbo", 1): -86.76, ("elbo", 5): -86.47, ("elbo", 50): -86.35,
+             ("iwae", 5): -85.54, ("iwae", 50): -84.78}
+
+
+def published(params):
+    """The published figure for a run's objective and k, or None."""
+    return PUBLISHED.get((params.get("objective", "elbo"), params.get("n_mc_samples", 1)))
 
 
 def run_frey(args):
@@ -194,16 +205,18 @@ def render(results):
             "## Dynamically binarised MNIST (784-200-200-50, Bernoulli)", "",
             f"Command: `{r['command']}`", "",
             "| epochs | training (min) | learning_rate | objective | test ELBO "
-            "| test log-lik. (IW) | IW draws | IW test rows | published VAE |",
+            "| test log-lik. (IW) | IW draws | IW test rows | published, same objective and k |",
             "|---|---|---|---|---|---|---|---|---|",
             f"| {r['epochs']} | {r['train_minutes']:.1f} "
             f"| {r['params'].get('learning_rate', 'constant')} "
             f"| {r['params'].get('objective', 'elbo')}, k={r['params'].get('n_mc_samples', 1)} "
             f"| {r['test_elbo']:.2f} "
             f"| {r['test_log_likelihood_iw']:.2f} +- {r['test_log_likelihood_iw_stderr']:.2f} "
-            f"| {r['iw_samples']} | {r['iw_test_rows']} | {r['published_vae']} |", "",
-            "Published: -86.76 nats (Burda et al. 2015, VAE, 3,280 epochs with a decaying "
-            "learning rate). Here one `fit` call with `dynamic_binarization=True`, "
+            f"| {r['iw_samples']} | {r['iw_test_rows']} | {published(r['params'])} |", "",
+            "Published: Burda et al. (2015), Table 1, one stochastic layer, 3,280 epochs "
+            "with a decaying learning rate, all 10,000 test images (VAE -86.76 nats; "
+            "IWAE -85.54 with k=5, -84.78 with k=50). "
+            "Here one `fit` call with `dynamic_binarization=True`, "
             "`max_iter` chosen from the time budget (training minutes include the "
             "one-epoch timing fit).", "",
             "Training loss per epoch:", "",
