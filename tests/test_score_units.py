@@ -131,6 +131,8 @@ def test_neg_reconstruction_error_reads_blocks_of_rows(digits, monkeypatch):
     assert max(seen) == 30 and sum(seen) == 200
 
 
+# The comparisons below pass arrays to a model fitted on a DataFrame, on purpose.
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 def test_neg_reconstruction_error_keeps_a_dataframe_s_feature_names(digits):
     pd = pytest.importorskip("pandas")
     X = pd.DataFrame(digits[0][:200], columns=[f"pixel{i}" for i in range(64)])
