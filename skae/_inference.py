@@ -159,10 +159,17 @@ class ScoringMixin:
         scores : ndarray of shape (n_samples,)
             See the estimator's documentation for the units.
         """
+        return self._scores(X)
+
+    def _scores(self, X, *, check_units=False):
+        """Each row's score; with ``check_units``, warn first if equal data was
+        scored before in other units (see :mod:`skae._score_units`)."""
         check_is_fitted(self)
         if is_chunked(X):
             return self._map_chunks(self._score_rows, X, "scores").astype(np.float64)
         X = self._validate_input(X, reset=False)
+        if check_units:
+            check_score_units(X, self._score_units(), self)
         return self._map(self._score_rows, X, "scores").astype(np.float64)
 
     def score(self, X, y=None):
@@ -186,14 +193,9 @@ class ScoringMixin:
         -------
         score : float
         """
-        check_is_fitted(self)
-        if is_chunked(X):
-            return float(np.mean(self.score_samples(X)))
-        X = self._validate_input(X, reset=False)
         # A search with the default scorer ranks every candidate's score on
         # the same fold: warn if this fold was scored before in other units.
-        check_score_units(X, self._score_units(), self)
-        return float(np.mean(self._map(self._score_rows, X, "scores"), dtype=np.float64))
+        return float(np.mean(self._scores(X, check_units=True)))
 
     def _score_units(self):
         """What ``score`` measures, in words (hook): scores in different words

@@ -27,11 +27,13 @@ from .nn import (
 from .nn.inputs import InputDropout, normalize_encoder_input
 from .nn.vae_bounds import elbo
 
-#: Decoded values one scoring step holds. Each lives in about six float64
-#: copies (the decoder's output, its float64 copy, the likelihood's terms),
-#: so scoring stays near :data:`~skae._inference.INFERENCE_BUDGET` whatever
-#: the width and the number of draws.
-DECODED_VALUES = INFERENCE_BUDGET // 48
+#: Bytes a decoded value takes while it is scored: about six float64 copies
+#: (the decoder's output, its float64 copy, the likelihood's terms).
+_BYTES_PER_DECODED_VALUE = 6 * 8
+#: Decoded values one scoring step holds, so that scoring stays near
+#: :data:`~skae._inference.INFERENCE_BUDGET` whatever the width and the
+#: number of draws.
+DECODED_VALUES = INFERENCE_BUDGET // _BYTES_PER_DECODED_VALUE
 
 #: Rows of the training data used to measure latent activity: enough for a
 #: variance estimate, few enough to cost a fraction of one epoch.
@@ -434,8 +436,7 @@ default="constant"
 
     def _row_bytes(self, n_features):
         # Scoring decodes at least one draw of each row of a batch at once.
-        per_value = INFERENCE_BUDGET // DECODED_VALUES
-        return max(super()._row_bytes(n_features), per_value * n_features)
+        return max(super()._row_bytes(n_features), _BYTES_PER_DECODED_VALUE * n_features)
 
     def _score_rows(self, module, criterion, x):
         return elbo(module, criterion.likelihood, x, chunk_values=DECODED_VALUES)
