@@ -8,7 +8,12 @@ from ._denoising import DenoisingAE
 from ._sparse import SparseCoder
 from ._vae import VAETransformer
 from ._vae_classifier import VAEClassifier
-from .exceptions import PosteriorCollapseWarning, ScoreUnitsWarning, TrainingDivergedError
+from .exceptions import (
+    CollapsedCodesWarning,
+    PosteriorCollapseWarning,
+    ScoreUnitsWarning,
+    TrainingDivergedError,
+)
 
 __version__ = "0.1.0"
 
@@ -16,6 +21,7 @@ __all__ = [
     "AutoencoderClassifier",
     "AutoencoderTransformer",
     "ChunkedData",
+    "CollapsedCodesWarning",
     "DenoisingAE",
     "PosteriorCollapseWarning",
     "ScoreUnitsWarning",

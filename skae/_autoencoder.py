@@ -59,6 +59,15 @@ subclass, default="gaussian"
         For counts, ``"l2"`` (Liang et al., 2018) makes the code depend on
         what a row holds rather than on its total. Not with
         ``pretrain="greedy"``.
+    standardize_input : bool, default=True
+        Centre what the encoder reads on the training data's mean and divide
+        it by one overall scale, the root mean square of the centred data
+        (:class:`skae.nn.CenterScale`), in training and ``transform``
+        alike; the loss still compares the reconstruction with the raw row.
+        On wide non-negative data (pixels) it keeps the first steps from
+        switching off every ReLU unit at once, which leaves constant codes.
+        Not applied with ``input_norm``, whose rows have a scale of their
+        own. False feeds the encoder the rows as they are.
     principal_codes : bool, default=True
         After training, express the codes the way PCA does: centred on the
         training data's mean code, in the data's units (a unit step along any
@@ -226,6 +235,7 @@ default="adaptive"
         *params.AUTOENCODER_NETWORK,
         *params.DETERMINISTIC,
         params.INPUT_NORM,
+        params.STANDARDIZE_INPUT,
         params.PRINCIPAL_CODES,
         *params.AUTOENCODER_TRAINING,
         params.N_PROCESSES,

@@ -30,6 +30,7 @@ from ._schedules import scheduler_factory
 from ._stopping import NoImprovementStopping
 from .exceptions import TrainingDivergedError
 from .nn.init import build
+from .nn.inputs import CenterScale
 
 
 class BaseNetworkEstimator(
@@ -228,7 +229,7 @@ class BaseNetworkEstimator(
                                                  **self._likelihood_options())
             if reset:
                 if moments is None:
-                    moments = ColumnMoments(chunk.shape[1], likelihood.uses_data_variance)
+                    moments = ColumnMoments(chunk.shape[1])
                 moments.add(chunk)
             with naming_chunk(i, start):
                 check_values(self, likelihood, chunk)
@@ -297,8 +298,11 @@ class BaseNetworkEstimator(
         if not isinstance(X, ChunkedRows):
             # Chunks were checked as they were read.
             check_values(self, likelihood, X)
-        mean, variance = column_moments(X, variance=likelihood.uses_data_variance)
+        mean, variance = column_moments(X)
         likelihood.start(mean, variance)
+        for layer in self.net_.module_.modules():
+            if isinstance(layer, CenterScale):
+                layer.start(mean, variance)
         self.net_.module_.set_output_bias(
             likelihood.inverse_link(torch.from_numpy(mean.astype(np.float32))))
         self._start(X)

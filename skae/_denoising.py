@@ -67,6 +67,15 @@ subclass, default="gaussian"
         (see :class:`AutoencoderTransformer`). With ``noise="masking"`` and
         ``likelihood="multinomial"`` this is Mult-DAE (Liang et al., 2018),
         whose dropout of the input is the masking noise.
+    standardize_input : bool, default=True
+        Centre what the encoder reads on the training data's mean and divide
+        it by one overall scale, the root mean square of the centred data
+        (:class:`skae.nn.CenterScale`), in training and ``transform``
+        alike; the loss still compares the reconstruction with the raw row.
+        On wide non-negative data (pixels) it keeps the first steps from
+        switching off every ReLU unit at once, which leaves constant codes.
+        Not applied with ``input_norm``, whose rows have a scale of their
+        own. False feeds the encoder the rows as they are.
     solver : {"adam", "adamw", "sgd"}, default="adam"
         Optimiser (``"sgd"`` uses momentum 0.9).
     learning_rate_init : float, default=1e-2
@@ -216,6 +225,7 @@ default="adaptive"
         *params.AUTOENCODER_NETWORK,
         *params.DETERMINISTIC,
         params.INPUT_NORM,
+        params.STANDARDIZE_INPUT,
         params.PRINCIPAL_CODES,
         *params.AUTOENCODER_TRAINING,
         params.N_PROCESSES,

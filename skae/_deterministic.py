@@ -1,6 +1,8 @@
 """What every deterministic autoencoder adds to the base: a choice of network,
 the contractive penalty and greedy layer-wise pretraining."""
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -8,9 +10,10 @@ from ._base import BaseAutoencoder
 from ._chunks import ChunkedRows
 from ._data import map_batches
 from ._pretraining import greedy_pretrain
+from .exceptions import CollapsedCodesWarning
 from .nn import ConvAutoencoder, MLPAutoencoder, ReconstructionObjective
 from .nn.code_axes import CodeAxes, decoder_metric, principal_axes
-from .nn.inputs import normalize_encoder_input
+from .nn.inputs import CenterScale, normalize_encoder_input, prepend_to_encoder
 
 #: Training rows, evenly spaced, that estimate the principal code axes: the
 #: decoder's metric and the codes' covariance settle well before this many.
@@ -19,6 +22,24 @@ _AXES_ROWS = 2000
 #: from: a few seconds of work, so that wide data (a click matrix with
 #: 200,000 columns) estimates it on fewer rows instead of for minutes.
 _METRIC_OUTPUTS = 2**27
+
+
+#: A principal code whose variance (in the data's units) is below this share
+#: of the first one's moves the reconstruction by nothing that counts.
+_DEAD_VARIANCE = 1e-6
+
+
+def count_dead_codes(codes, principal):
+    """How many codes carry nothing: all when the network's own ``codes`` are
+    constant over their rows, else the ``principal`` codes (the same rows on
+    principal axes, in the data's units) of negligible variance."""
+    codes = codes.double()
+    if len(codes) < 2:
+        return 0
+    if bool((codes.std(dim=0) <= 1e-6 * codes.abs().mean(dim=0)).all()):
+        return codes.shape[1]
+    variance = principal.double().var(dim=0)
+    return int((variance <= _DEAD_VARIANCE * variance.max()).sum())
 
 
 class DeterministicAutoencoder(BaseAutoencoder):
@@ -72,10 +93,43 @@ class DeterministicAutoencoder(BaseAutoencoder):
         return ConvAutoencoder(shape, self.n_components_, self._hidden_sizes(),
                                self.activation, contractive=self.contractive, **kwargs)
 
+    def _dead_codes_hint(self):
+        """What causes dead codes and what to do, for :class:`CollapsedCodesWarning` (hook)."""
+        centre = ("standardize_input=True (centred input keeps the units alive), "
+                  if getattr(self, "standardize_input", True) is False else "")
+        return ("Hidden units that stop responding to every row (ReLU units pushed below "
+                f"zero by large steps) usually cause it; train with {centre}a smaller "
+                "learning_rate_init, or activation='tanh'.")
+
+    def _warn_dead_codes(self, n_dead, n_codes):
+        if n_dead == 0:
+            return
+        if n_dead == n_codes:
+            what = ("every code is constant over the training data: the model "
+                    "reconstructs every row as the same mean row")
+        else:
+            what = (f"{n_dead} of its {n_codes} codes are (nearly) constant over the "
+                    f"training data and carry nothing (n_components={n_codes - n_dead} "
+                    "would give codes as informative)")
+        warnings.warn(
+            f"{type(self).__name__}: {what}. {self._dead_codes_hint()}",
+            CollapsedCodesWarning,
+            # _warn_dead_codes <- _inspect <- _fit <- _train <- _transaction <- fit
+            # <- fit's wrapper <- the caller
+            stacklevel=8,
+        )
+
     def _make_module(self, n_features):
-        # Estimators without input_norm (SparseCoder) feed the encoder the data as is.
-        return normalize_encoder_input(self._network(n_features),
-                                       getattr(self, "input_norm", None))
+        # Estimators without input_norm and standardize_input (SparseCoder)
+        # feed the encoder the data as is.
+        module = self._network(n_features)
+        norm = getattr(self, "input_norm", None)
+        if norm is not None:
+            # Rows on the unit sphere are on a scale of their own already.
+            return normalize_encoder_input(module, norm)
+        if getattr(self, "standardize_input", False):
+            return prepend_to_encoder(module, CenterScale(n_features))
+        return module
 
     def _make_objective(self, likelihood):
         return ReconstructionObjective(likelihood)
@@ -91,9 +145,6 @@ class DeterministicAutoencoder(BaseAutoencoder):
     def _inspect(self, X, *, converged):
         super()._inspect(X, converged=converged)
         module = self.net_.module_
-        axes = getattr(module, "code_axes", None)
-        if axes is None:
-            return
         if isinstance(X, ChunkedRows):
             rows = X.head(_AXES_ROWS)  # read from the start, not from all over the source
         else:
@@ -108,6 +159,12 @@ class DeterministicAutoencoder(BaseAutoencoder):
             n_metric = max(1, min(len(codes), _METRIC_OUTPUTS // (codes.shape[1] * X.shape[1])))
             spread = torch.linspace(0, len(codes) - 1, n_metric, device=codes.device).long()
             metric = decoder_metric(lambda z: link(module.decoder(z)), codes[spread])
-            axes.set(*principal_axes(codes, metric))
+            mean, forward, inverse = principal_axes(codes, metric)
+            if converged:
+                principal = (codes.double() - mean) @ forward
+                self._warn_dead_codes(count_dead_codes(codes, principal), codes.shape[1])
+            axes = getattr(module, "code_axes", None)
+            if axes is not None:
+                axes.set(mean, forward, inverse)
         finally:
             module.train(was_training)

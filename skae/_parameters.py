@@ -82,6 +82,9 @@ LOSS = Param("loss", "deprecated", [
 ])
 #: Scale each row to unit norm before the encoder (see :class:`skae.nn.RowNormalize`).
 INPUT_NORM = Param("input_norm", None, [StrOptions({"l1", "l2"}), None])
+#: Centre and scale what the encoder reads (see :class:`skae.nn.CenterScale`); a
+#: model saved before it existed read its input as it was.
+STANDARDIZE_INPUT = Param("standardize_input", True, ["boolean"], legacy=False)
 #: Inverted dropout on the encoder's input in training (see :class:`skae.nn.InputDropout`).
 INPUT_DROPOUT = Param("input_dropout", 0.0, [Interval(Real, 0, 1, closed="left")])
 CONTRACTIVE = Param("contractive", 0.0, [Interval(Real, 0, None, closed="left")])

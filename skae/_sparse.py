@@ -373,6 +373,11 @@ default="adaptive"
                 + " or ".join(problems) + "."
             )
 
+    def _dead_codes_hint(self):
+        return ("Here they are atoms that no row's code uses; a smaller n_components, "
+                "a larger n_nonzero_coefs or a smaller learning_rate_init leaves fewer "
+                "of them.")
+
     def _start(self, X):
         if not self._dictionary_init():
             return

@@ -23,6 +23,20 @@ class PosteriorCollapseWarning(UserWarning):
     """
 
 
+class CollapsedCodesWarning(UserWarning):
+    """A deterministic autoencoder's codes are constant over its training data.
+
+    Issued by ``fit`` of :class:`AutoencoderTransformer`,
+    :class:`DenoisingAE` and :class:`SparseCoder` when the stopping rule
+    ended training and some codes (or all) do not vary across the
+    training rows: the decoder can read nothing from them, and with all of
+    them dead the model reconstructs every row as the same mean row.
+    Hidden ReLU units that no longer respond to any row usually cause it;
+    centred input (``standardize_input=True``), a smaller
+    ``learning_rate_init`` or ``activation="tanh"`` avoid it.
+    """
+
+
 class ScoreUnitsWarning(UserWarning):
     """Scores of different units were computed on the same data.
 

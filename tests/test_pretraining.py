@@ -38,14 +38,14 @@ def test_each_stage_trains_its_own_layer_pair_then_all_are_fine_tuned(digits, mo
 
     monkeypatch.setattr(type(ae), "_setup", setup)
     ae.fit(X)
-    # encoder: Linear 0, ReLU 1, Linear 2, ReLU 3, Linear 4
+    # encoder: CenterScale 0, Linear 1, ReLU 2, Linear 3, ReLU 4, Linear 5
     # decoder: Linear 0, ReLU 1, Linear 2, ReLU 3, Linear 4
     layer = {name: {f"{name}.weight", f"{name}.bias"} for name in (
-        "encoder.0", "encoder.2", "encoder.4", "decoder.0", "decoder.2", "decoder.4")}
+        "encoder.1", "encoder.3", "encoder.5", "decoder.0", "decoder.2", "decoder.4")}
     assert runs == [
-        layer["encoder.0"] | layer["decoder.4"],
-        layer["encoder.2"] | layer["decoder.2"],
-        layer["encoder.4"] | layer["decoder.0"],
+        layer["encoder.1"] | layer["decoder.4"],
+        layer["encoder.3"] | layer["decoder.2"],
+        layer["encoder.5"] | layer["decoder.0"],
         set().union(*layer.values()),
     ]
 

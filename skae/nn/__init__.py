@@ -10,7 +10,13 @@ from .contractive import contractive_penalty
 from .conv import ConvAutoencoder, PixelBias, conv_decoder, conv_encoder
 from .dictionary import init_dictionary
 from .init import build, reset_parameters
-from .inputs import InputDropout, RowNormalize, normalize_encoder_input
+from .inputs import (
+    CenterScale,
+    InputDropout,
+    RowNormalize,
+    normalize_encoder_input,
+    prepend_to_encoder,
+)
 from .labelled_vae import LabelledELBOObjective, LabelledVAE
 from .least_squares import least_squares_codes
 from .likelihoods import LIKELIHOODS, Bernoulli, Gaussian, Likelihood, Multinomial, Poisson
@@ -32,6 +38,7 @@ __all__ = [
     "LIKELIHOODS",
     "Autoencoder",
     "Bernoulli",
+    "CenterScale",
     "ClassificationObjective",
     "ConvAutoencoder",
     "Corruption",
@@ -66,5 +73,6 @@ __all__ = [
     "log_importance_weights",
     "make_mlp",
     "normalize_encoder_input",
+    "prepend_to_encoder",
     "reset_parameters",
 ]

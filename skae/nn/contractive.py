@@ -4,6 +4,7 @@ import torch
 from torch import nn
 from torch.func import jacfwd, jacrev, vmap
 
+from .inputs import CenterScale
 from .sparse import TopK
 
 
@@ -30,32 +31,41 @@ def _activation_slope(layer, pre, out):
 
 
 def _single_layer_parts(encoder):
-    """``(linear, activations)`` if ``encoder`` is one affine map followed by
-    element-wise activations, else None."""
+    """``(linear, activations, centering)`` if ``encoder`` is one affine map
+    followed by element-wise activations, perhaps after a :class:`CenterScale`,
+    else None."""
     layers = list(encoder) if isinstance(encoder, nn.Sequential) else [encoder]
+    centering = None
+    if layers and isinstance(layers[0], CenterScale):
+        centering, layers = layers[0], layers[1:]
     if not layers or not isinstance(layers[0], nn.Linear):
         return None
     rest = layers[1:]
     probe = torch.zeros(1)
     if any(_activation_slope(a, probe, probe) is None for a in rest):
         return None
-    return layers[0], rest
+    return layers[0], rest, centering
 
 
-def jacobian_norm_closed_form(linear, activations, x):
-    """Per-sample ||J||_F^2 of ``activations(linear(x))``.
+def jacobian_norm_closed_form(linear, activations, x, centering=None):
+    """Per-sample ||J||_F^2 of ``activations(linear(centering(x)))``.
 
     For ``h = s(W x + b)`` with an element-wise ``s`` the Jacobian is
     ``diag(s') W``, so its squared norm is ``sum_j s'_j^2 ||W_j||^2``: one
     matrix-vector product per batch instead of a Jacobian per sample.
+    A :class:`CenterScale` in front divides ``W`` by its scale.
     """
+    row_norms = linear.weight.pow(2).sum(dim=1)
+    if centering is not None:
+        x = centering(x)
+        row_norms = row_norms / centering.scale.to(x.dtype).pow(2)
     pre = linear(x)
     slope = torch.ones_like(pre)
     for layer in activations:
         out = layer(pre)
         slope = slope * _activation_slope(layer, pre, out)
         pre = out
-    return slope.pow(2) @ linear.weight.pow(2).sum(dim=1)
+    return slope.pow(2) @ row_norms
 
 
 def jacobian_norm_autograd(encoder, x):
@@ -103,7 +113,8 @@ def contractive_penalty(encoder, x):
     """
     parts = _single_layer_parts(encoder)
     if parts is not None:
-        per_sample = jacobian_norm_closed_form(*parts, x)
+        linear, activations, centering = parts
+        per_sample = jacobian_norm_closed_form(linear, activations, x, centering)
     else:
         per_sample = jacobian_norm_autograd(encoder, x)
     return per_sample.mean()

@@ -1,14 +1,71 @@
-"""What an encoder sees of a row: row normalisation and input dropout.
+"""What an encoder sees of a row: centring, row normalisation and input dropout.
 
-Count data (clicks, words) reach the likelihood as they are, but the
-encoder reads them better scaled: :class:`RowNormalize` goes in front of
-the encoder (:func:`normalize_encoder_input`) and acts in training and
-inference alike, while :class:`InputDropout` corrupts training batches
-only, as the data pipeline's input noise.
+The likelihood compares the reconstruction with the data as they are, but
+the encoder trains better on rescaled rows. :class:`CenterScale` centres
+them on the training mean, :class:`RowNormalize` scales counts to unit
+norm; both go in front of the encoder (:func:`prepend_to_encoder`) and act
+in training and inference alike, while :class:`InputDropout` corrupts
+training batches only, as the data pipeline's input noise.
 """
 
+import numpy as np
 import torch
 from torch import nn
+
+
+class CenterScale(nn.Module):
+    """Subtract the training data's mean and divide by one overall scale.
+
+    Adam moves every weight by about the learning rate, whatever its
+    gradient's size, so one step changes a first-layer unit's input by up
+    to the learning rate times the row's L1 norm. On data that are all
+    non-negative (pixels, counts) that change has the same sign for every
+    row, and on wide rows it is large: a few steps at a usual rate push
+    a ReLU unit below zero on every row at once, where its gradient is zero
+    for good, and once all hidden units are there the codes are constant.
+    Centred rows have no such shared component: a step moves rows apart
+    instead of all of them together, as PCA works on centred data.
+
+    The scale is a single number, the root mean square of the centred data
+    over all features, so the encoder sees values of about unit size while
+    the features keep their relative weights (scaling each feature to unit
+    variance would magnify nearly constant ones, such as an image's border
+    pixels).
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from skae.nn import CenterScale
+    >>> layer = CenterScale(2)
+    >>> layer.start(np.array([1.0, 3.0]), np.array([4.0, 4.0]))
+    >>> layer(torch.tensor([[3.0, 3.0]]))
+    tensor([[1., 0.]])
+    """
+
+    def __init__(self, n_features):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(()))
+
+    def start(self, mean, variance):
+        """Set the centre and the scale from per-feature means and variances."""
+        rms = float(np.sqrt(np.mean(np.asarray(variance, dtype=np.float64))))
+        with torch.no_grad():
+            self.mean.copy_(torch.as_tensor(np.asarray(mean, dtype=np.float64)))
+            # Constant data have nothing to scale.
+            self.scale.fill_(rms if rms > 0 else 1.0)
+
+    def forward(self, x):
+        return (x - self.mean.to(x.dtype)) / self.scale.to(x.dtype)
+
+    def extra_repr(self):
+        return f"n_features={self.mean.shape[0]}"
 
 #: Norms :class:`RowNormalize` scales rows by.
 ROW_NORMS = ("l1", "l2")
@@ -95,15 +152,44 @@ class InputDropout(nn.Module):
         return f"p={self.p}"
 
 
+def prepend_to_encoder(module, layer):
+    """Put ``layer`` in front of an autoencoder's encoder, in place.
+
+    Parameters
+    ----------
+    module : Autoencoder or GaussianMLPVAE
+        Its ``encoder`` (a deterministic autoencoder) or ``trunk`` (a VAE)
+        gets ``layer`` as its first step; the decoder, and so the
+        likelihood's target, are unchanged.
+    layer : torch.nn.Module or None
+        None leaves the module as it is.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        The same module.
+    """
+    if layer is None:
+        return module
+    for name in ("encoder", "trunk"):
+        part = getattr(module, name, None)
+        if isinstance(part, nn.Module):
+            layers = list(part) if isinstance(part, nn.Sequential) else [part]
+            setattr(module, name, nn.Sequential(layer, *layers))
+            return module
+    raise TypeError(
+        f"{type(module).__name__} has neither an 'encoder' nor a 'trunk' to put "
+        f"{type(layer).__name__} in front of."
+    )
+
+
 def normalize_encoder_input(module, norm):
     """Put a :class:`RowNormalize` in front of an autoencoder's encoder, in place.
 
     Parameters
     ----------
     module : Autoencoder or GaussianMLPVAE
-        Its ``encoder`` (a deterministic autoencoder) or ``trunk`` (a VAE)
-        gets the normalisation as its first step; the decoder, and so the
-        likelihood's target, are unchanged.
+        See :func:`prepend_to_encoder`.
     norm : {"l1", "l2"} or None
         None leaves the module as it is.
 
@@ -112,15 +198,4 @@ def normalize_encoder_input(module, norm):
     module : torch.nn.Module
         The same module.
     """
-    if norm is None:
-        return module
-    for name in ("encoder", "trunk"):
-        part = getattr(module, name, None)
-        if isinstance(part, nn.Module):
-            layers = list(part) if isinstance(part, nn.Sequential) else [part]
-            setattr(module, name, nn.Sequential(RowNormalize(norm), *layers))
-            return module
-    raise TypeError(
-        f"{type(module).__name__} has neither an 'encoder' nor a 'trunk' to normalise "
-        "the input of."
-    )
+    return prepend_to_encoder(module, None if norm is None else RowNormalize(norm))

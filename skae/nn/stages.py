@@ -6,13 +6,22 @@ from .autoencoder import Autoencoder
 
 
 def _blocks(sequential):
-    """Split a sequential network before each linear layer."""
-    blocks = []
+    """Split a sequential network before each linear layer but the first.
+
+    Layers in front of the first linear one (a :class:`CenterScale`, say)
+    belong to the first block: they prepare the input of the first stage.
+    """
+    blocks = [[]]
     for layer in sequential:
-        if isinstance(layer, nn.Linear) or not blocks:
+        if isinstance(layer, nn.Linear) and _linear(blocks[-1]) is not None:
             blocks.append([])
         blocks[-1].append(layer)
-    return [nn.Sequential(*block) for block in blocks]
+    return [nn.Sequential(*block) for block in blocks if block]
+
+
+def _linear(block):
+    """The first linear layer of a block, or None."""
+    return next((layer for layer in block if isinstance(layer, nn.Linear)), None)
 
 
 def greedy_stages(model, make_linear):
@@ -49,7 +58,7 @@ def greedy_stages(model, make_linear):
         elif last:
             break
         else:
-            linear = block[0]
+            linear = _linear(block)
             decoder = nn.Sequential(make_linear(linear.out_features, linear.in_features))
         stages.append(Autoencoder(
             block,
