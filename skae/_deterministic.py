@@ -24,21 +24,31 @@ _AXES_ROWS = 2000
 _METRIC_OUTPUTS = 2**27
 
 
-#: A principal code whose variance (in the data's units) is below this share
-#: of the first one's moves the reconstruction by nothing that counts.
+#: A code whose variance, measured in the data's units through the decoder,
+#: is below this share of the largest code's moves the reconstruction by
+#: nothing that counts.
 _DEAD_VARIANCE = 1e-6
+#: Reconstructions that vary over the rows by less than this share of their
+#: mean square are one and the same row.
+_CONSTANT_RECONSTRUCTION = 1e-8
 
 
-def count_dead_codes(codes, principal):
-    """How many codes carry nothing: all when the network's own ``codes`` are
-    constant over their rows, else the ``principal`` codes (the same rows on
-    principal axes, in the data's units) of negligible variance."""
+def count_dead_codes(codes, metric, reconstructions):
+    """How many codes carry nothing.
+
+    All of them when the ``reconstructions`` (of rows of ``codes``) are the
+    same row; else the codes whose variance in the data's units, the
+    eigenvalues of the codes' covariance times the decoder's ``metric``,
+    is negligible against the largest one's.
+    """
+    reconstructions = reconstructions.double()
+    spread = reconstructions.var(dim=0).sum()
+    if len(reconstructions) < 2 or not spread > (
+            _CONSTANT_RECONSTRUCTION * reconstructions.pow(2).mean(dim=0).sum()):
+        return codes.shape[1] if len(reconstructions) >= 2 else 0
     codes = codes.double()
-    if len(codes) < 2:
-        return 0
-    if bool((codes.std(dim=0) <= 1e-6 * codes.abs().mean(dim=0)).all()):
-        return codes.shape[1]
-    variance = principal.double().var(dim=0)
+    covariance = torch.cov(codes.T).reshape(codes.shape[1], codes.shape[1])
+    variance = torch.linalg.eigvals(covariance @ metric.double()).real.clamp_min(0)
     return int((variance <= _DEAD_VARIANCE * variance.max()).sum())
 
 
@@ -159,10 +169,12 @@ class DeterministicAutoencoder(BaseAutoencoder):
             n_metric = max(1, min(len(codes), _METRIC_OUTPUTS // (codes.shape[1] * X.shape[1])))
             spread = torch.linspace(0, len(codes) - 1, n_metric, device=codes.device).long()
             metric = decoder_metric(lambda z: link(module.decoder(z)), codes[spread])
-            mean, forward, inverse = principal_axes(codes, metric)
             if converged:
-                principal = (codes.double() - mean) @ forward
-                self._warn_dead_codes(count_dead_codes(codes, principal), codes.shape[1])
+                with torch.no_grad():
+                    reconstructions = link(module.decoder(codes[spread]))
+                self._warn_dead_codes(count_dead_codes(codes, metric, reconstructions),
+                                      codes.shape[1])
+            mean, forward, inverse = principal_axes(codes, metric)
             axes = getattr(module, "code_axes", None)
             if axes is not None:
                 axes.set(mean, forward, inverse)

@@ -109,7 +109,13 @@ def principal_axes(codes, metric):
     """
     codes = codes.double()
     eigenvalues, eigenvectors = torch.linalg.eigh(metric.double())
-    eigenvalues = eigenvalues.clamp_min(_METRIC_FLOOR * max(eigenvalues.max().item(), 0.0)
+    largest = eigenvalues.max().item()
+    if not largest > 0:
+        # A decoder that ignores its codes (all of them dead) has no metric
+        # to measure them in: keep the network's own units, whose maps stay
+        # finite, rather than divide by a metric of zero.
+        eigenvalues = torch.ones_like(eigenvalues)
+    eigenvalues = eigenvalues.clamp_min(_METRIC_FLOOR * max(largest, 0.0)
                                         + torch.finfo(torch.float64).tiny)
     # L with L @ L.T == metric: codes times L have a decoder of unit metric.
     root = eigenvectors * eigenvalues.sqrt()
