@@ -90,6 +90,10 @@ class BaseNetworkEstimator(
         if self.mixed_precision:
             check_mixed_precision(device)
 
+    def _warmup_epochs(self):
+        """Epochs over which the objective changes, which the stopping rule waits out (hook)."""
+        return 0
+
     def _divergence_hint(self):
         """A parameter-specific cause to add to a divergence's message, or None (hook)."""
         return None
@@ -399,7 +403,9 @@ class BaseNetworkEstimator(
         self._pretrain(dataset)
         outcome = run_epochs(
             self.net_, dataset, max_epochs=self.max_iter, generator=self._rng.generator,
-            valid=valid, stopping=NoImprovementStopping(self.tol, self.n_iter_no_change),
+            valid=valid,
+            stopping=NoImprovementStopping(self.tol, self.n_iter_no_change,
+                                           self._warmup_epochs()),
             keep_best=self.early_stopping, ranks=ranks,
         )
         self._record_history()

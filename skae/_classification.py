@@ -140,7 +140,9 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         del inputs
         outcome = run_epochs(
             self.net_, train, max_epochs=self.max_iter, generator=self._rng.generator,
-            valid=valid, stopping=NoImprovementStopping(self.tol, self.n_iter_no_change),
+            valid=valid,
+            stopping=NoImprovementStopping(self.tol, self.n_iter_no_change,
+                                           self._warmup_epochs()),
             keep_best=self.early_stopping,
             monitor="valid_error" if self.early_stopping else "train_loss",
         )

@@ -4,11 +4,14 @@
 log-probability in nats for the other likelihoods, and an ELBO for the
 variational autoencoder. A model search with the default scorer scores every
 candidate on the same held-out fold, so when two scores of different units
-are computed on equal data in one process, the second is almost certainly
-about to be compared with the first: :func:`check_score_units` warns then.
+are computed on equal data in one process by scikit-learn's model selection
+(a search, ``cross_val_score``), the second is about to be ranked against
+the first: :func:`check_score_units` warns then. A script that calls
+``score`` itself reads the numbers it gets, and is left alone.
 """
 
 import hashlib
+import sys
 import threading
 import warnings
 from collections import OrderedDict
@@ -53,8 +56,21 @@ def fingerprint(X):
     return digest.digest()
 
 
+def _called_by_model_selection():
+    """Whether a function of :mod:`sklearn.model_selection` is among the callers."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("sklearn.model_selection"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def check_score_units(X, units, estimator):
     """Warn when data scored now in ``units`` was scored before in other units.
+
+    Only scores computed under scikit-learn's model selection (a search or a
+    cross-validation with the default scorer) are remembered and compared.
 
     Parameters
     ----------
@@ -65,6 +81,8 @@ def check_score_units(X, units, estimator):
     estimator : estimator
         The estimator scoring X, named in the message.
     """
+    if not _called_by_model_selection():
+        return
     key = fingerprint(X)
     if key is None:
         return

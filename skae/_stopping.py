@@ -26,17 +26,28 @@ class NoImprovementStopping:
         counts as an improvement.
     n_iter_no_change : int
         Epochs without improvement that are tolerated.
+    warmup : int, default=0
+        Epochs over which the objective itself changes (a KL weight rising
+        to its value): each counts as the best so far, and the rule starts
+        afresh after them. Losses of a warm-up are not comparable with the
+        losses that follow, so a rule that compared them would stop training
+        at the end of the warm-up, or before.
     """
 
-    def __init__(self, tol, n_iter_no_change):
+    def __init__(self, tol, n_iter_no_change, warmup=0):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.warmup = warmup
         self.best_ = math.inf
         self.scale_ = None
         self.count_ = 0
+        self.epochs_ = 0
 
     def update(self, loss):
         """Record an epoch's loss; return True when it is the best so far."""
+        self.epochs_ += 1
+        if self.epochs_ <= self.warmup:
+            return True
         if self.scale_ is None:
             self.scale_ = abs(loss)
         self.count_ = 0 if improves(loss, self.best_, self.tol * self.scale_) else self.count_ + 1

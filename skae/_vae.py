@@ -413,6 +413,9 @@ default="constant"
     def _likelihood_options(self):
         return {"variance": self.decoder_variance}
 
+    def _warmup_epochs(self):
+        return self.kl_warmup
+
     def _extra_callbacks(self):
         if self.kl_warmup:
             return [("kl_warmup", LinearWarmup("kl_weight", self.beta, self.kl_warmup))]

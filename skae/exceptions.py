@@ -40,8 +40,9 @@ class CollapsedCodesWarning(UserWarning):
 class ScoreUnitsWarning(UserWarning):
     """Scores of different units were computed on the same data.
 
-    Issued by ``score`` when the data it scores was scored before, in this
-    process, by a model whose score has other units: minus a squared error
+    Issued by ``score``, when scikit-learn's model selection calls it, if the
+    data it scores was scored before, in this process and also under model
+    selection, by a model whose score has other units: minus a squared error
     (a Gaussian autoencoder), a log-probability in nats (the other
     likelihoods), or an evidence lower bound (:class:`VAETransformer`). A
     model search with the default scorer over ``likelihood``, or over

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
 
 from skae import (
     AutoencoderTransformer,
@@ -49,24 +49,32 @@ def test_search_with_one_likelihood_does_not_warn(digits):
     assert not units_warnings(record)
 
 
-def test_different_estimators_on_the_same_data_warn(digits):
+def test_different_estimators_cross_validated_on_the_same_data_warn(digits):
+    X = digits[0][:200]
+    cross_val_score(AutoencoderTransformer(4, **FAST), X, cv=2)
+    with pytest.warns(ScoreUnitsWarning, match="squared reconstruction error"):
+        cross_val_score(VAETransformer(4, **FAST), X, cv=2)
+
+
+def test_a_script_that_calls_score_itself_is_not_warned(digits):
+    # Outside model selection the caller reads the numbers it gets.
     X = digits[0][:200]
     ae = AutoencoderTransformer(4, **FAST).fit(X)
     vae = VAETransformer(4, **FAST).fit(X)
-    ae.score(X)
-    with pytest.warns(ScoreUnitsWarning, match="squared reconstruction error"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScoreUnitsWarning)
+        ae.score(X)
         vae.score(X)
+        ae.score(X)
 
 
 def test_different_data_does_not_warn(digits):
     X = digits[0]
-    gaussian = AutoencoderTransformer(4, **FAST).fit(X[:200])
-    bernoulli = AutoencoderTransformer(4, likelihood="bernoulli", **FAST).fit(X[:200])
-    gaussian.score(X[:100])
+    cross_val_score(AutoencoderTransformer(4, **FAST), X[:200], cv=2)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ScoreUnitsWarning)
-        bernoulli.score(X[100:200])
-        gaussian.score(X[:100])
+        cross_val_score(AutoencoderTransformer(4, likelihood="bernoulli", **FAST),
+                        X[200:400], cv=2)
 
 
 def test_equal_data_is_recognised_however_it_was_copied(digits):
@@ -93,11 +101,10 @@ def test_strided_data_is_hashed_a_block_at_a_time(digits, monkeypatch):
 
 def test_sparse_data_is_guarded(digits):
     X = sp.csr_matrix((digits[0][:200] > 0.5).astype(np.float64))
-    gaussian = SparseCoder(8, max_iter=3, random_state=0).fit(X)
-    bernoulli = SparseCoder(8, likelihood="bernoulli", max_iter=3, random_state=0).fit(X)
-    gaussian.score(X)
+    cross_val_score(SparseCoder(8, max_iter=3, random_state=0), X, cv=2)
     with pytest.warns(ScoreUnitsWarning):
-        bernoulli.score(X)
+        cross_val_score(SparseCoder(8, likelihood="bernoulli", max_iter=3, random_state=0),
+                        X, cv=2)
 
 
 def test_score_is_unchanged_by_the_guard(digits):

@@ -112,6 +112,33 @@ def test_a_loss_heading_for_zero_stops():
     assert _stopping_epoch([0.5 ** e for e in range(40)], tol=1e-4, patience=3) == 18
 
 
+def test_the_rule_waits_out_a_warm_up_and_starts_afresh_after_it():
+    from skae._stopping import NoImprovementStopping
+
+    # A KL weight rising over 5 epochs makes the loss rise with it: compared
+    # with the warm-up's first epoch, nothing after it would improve.
+    losses = [100.0, 110.0, 120.0, 130.0, 140.0] + [150.0 - e for e in range(6)] + [145.0] * 6
+    rule = NoImprovementStopping(tol=1e-3, n_iter_no_change=2, warmup=5)
+    stopped = None
+    for epoch, loss in enumerate(losses, start=1):
+        rule.update(loss)
+        if rule.should_stop:
+            stopped = epoch
+            break
+    # Improvements run to epoch 11 (loss 145); epochs 12-14 bring none.
+    assert stopped == 14
+    assert _stopping_epoch(losses, tol=1e-3, patience=2) == 4
+
+
+def test_a_vae_trains_through_its_kl_warm_up():
+    from skae import VAETransformer
+
+    X = np.random.default_rng(0).random((200, 8))
+    vae = VAETransformer(2, hidden_layer_sizes=(8,), kl_warmup=30, n_iter_no_change=2,
+                         max_iter=60, random_state=0).fit(X)
+    assert vae.n_iter_ > 30
+
+
 def test_a_negative_loss_is_measured_by_its_magnitude():
     # A variational bound's loss can be negative: -100 to -100.05 is 0.05%.
     assert _stopping_epoch([-100.0, -100.05, -100.1, -100.15], tol=1e-3, patience=1) == 3
