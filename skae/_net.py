@@ -16,6 +16,7 @@ import tqdm
 from skorch import NeuralNet
 from skorch.callbacks import Callback, ProgressBar
 from skorch.utils import TeeGenerator
+from torch import nn
 
 from ._data import Batches
 from .exceptions import TrainingDivergedError
@@ -380,6 +381,52 @@ class EpochProgressBar(ProgressBar):
         self.pbar_ = tqdm.tqdm(total=total, leave=False, delay=self.delay, disable=None)
 
 
+#: Layers that read more inputs than this train their weights at a rate
+#: lowered in proportion (see :func:`fan_in_param_groups`).
+REFERENCE_FAN_IN = 256
+
+
+_SCALED_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)
+
+
+def _fan_in(layer):
+    weight = layer.weight
+    if isinstance(layer, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
+        return weight.shape[1] * weight[0, 0].numel()
+    return weight[0].numel()
+
+
+def fan_in_param_groups(module, learning_rate):
+    """skorch ``param_groups`` that lower the rate of layers reading many inputs.
+
+    Adam moves every weight by about the learning rate, whatever the size
+    of its gradient, so one step changes a unit's input by up to the rate
+    times the sum of the magnitudes of the layer's inputs: a change that
+    grows in proportion to the layer's fan-in, while the initial weights
+    shrink as one over its square root. A rate that trains a layer of 64 or
+    256 inputs well makes the first layer of 784 pixels, or of thousands of
+    words, jump far at every step, and its ReLU units end switched off.
+    As in the maximal-update parametrisation for Adam (Yang et al., 2021),
+    the weights of a layer with more than :data:`REFERENCE_FAN_IN` inputs
+    train at ``learning_rate * REFERENCE_FAN_IN / fan_in``; narrower layers,
+    and all biases, at ``learning_rate``.
+
+    Returns
+    -------
+    list of (str, dict)
+        A parameter name and its options, for the wide layers only.
+    """
+    groups = []
+    for name, layer in module.named_modules():
+        if not isinstance(layer, _SCALED_LAYERS) or layer.weight is None:
+            continue
+        fan_in = _fan_in(layer)
+        if fan_in > REFERENCE_FAN_IN:
+            prefix = f"{name}." if name else ""
+            groups.append((f"{prefix}weight", {"lr": learning_rate * REFERENCE_FAN_IN / fan_in}))
+    return groups
+
+
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
               shuffle, generator, device, verbose, input_noise=None, resample=None,
               callbacks=(), valid_batch_size=None, mixed_precision=False):
@@ -401,6 +448,9 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
     if not verbose:
         # PrintLog formats its table every epoch even when it prints nothing.
         extra["callbacks__print_log"] = None
+    groups = fan_in_param_groups(module, learning_rate)
+    if groups:
+        extra["optimizer__param_groups"] = groups
     net = TrainingNet(
         module=module,
         criterion=objective,

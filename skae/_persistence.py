@@ -105,6 +105,12 @@ class NetState:
         # A state saved without the optimiser's (see skae.io.dump) starts a
         # fresh one.
         if self.optimizer is not None:
+            saved_groups = len(self.optimizer["param_groups"])
+            if saved_groups != len(net.optimizer_.param_groups):
+                # Saved before wide layers had groups of their own: train on
+                # as that model did, with one rate for every parameter.
+                net.optimizer__param_groups = []
+                net.initialize_optimizer()
             net.optimizer_.load_state_dict(_tensors(self.optimizer))
         restore_history(net, self.history)
         net.reference_loss_ = self.reference_loss

@@ -48,9 +48,12 @@ class _ScaledPlateau(lr_scheduler.ReduceLROnPlateau):
 def _adaptive(optimizer, *, factor, patience, tol, floor):
     # eps=0: every cut down to the floor is made, however small the rates,
     # so that the floor is always reached (the stopping rule waits for it).
+    # Each group of parameters (a wide layer trains at a lower rate, see
+    # skae._net.fan_in_param_groups) has its floor at the same fraction of
+    # its starting rate.
     return _ScaledPlateau(
         optimizer, mode="min", factor=factor, patience=patience, threshold=tol,
-        min_lr=floor, eps=0.0)
+        min_lr=[floor * group["lr"] for group in optimizer.param_groups], eps=0.0)
 
 
 def scheduler_factory(estimator):
@@ -74,5 +77,5 @@ def scheduler_factory(estimator):
     if name == "adaptive":
         return partial(_adaptive, factor=decay, patience=PLATEAU_EPOCHS - 1,
                        tol=estimator.tol,
-                       floor=ADAPTIVE_FLOOR * estimator.learning_rate_init)
+                       floor=ADAPTIVE_FLOOR)
     return None
