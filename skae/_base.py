@@ -15,6 +15,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
+from ._callbacks import CallbackSupportMixin, begin_fit, end_fit, training_epochs
 from ._chunks import ChunkedDataset, ChunkedRows, as_source, is_chunked, naming_chunk
 from ._data import ArrayDataset, ColumnMoments, check_float32_range, column_moments, split
 from ._distributed import current_group
@@ -33,8 +34,8 @@ from .nn.init import build
 
 
 class BaseNetworkEstimator(
-    InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
-    metaclass=ABCMeta,
+    CallbackSupportMixin, InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+    BaseEstimator, metaclass=ABCMeta,
 ):
     """Shared fitting, validation and transformation code of skae's estimators.
 
@@ -397,10 +398,12 @@ class BaseNetworkEstimator(
             self.net_, dataset, max_epochs=self.max_iter, generator=self._rng.generator,
             valid=valid, stopping=NoImprovementStopping(self.tol, self.n_iter_no_change),
             keep_best=self.early_stopping, ranks=ranks,
+            # The autoencoder's target is its input.
+            tasks=training_epochs(self, X, X),
         )
         self._record_history()
         self._inspect(X, converged=outcome.converged)
-        if not (outcome.converged or outcome.interrupted):
+        if not (outcome.converged or outcome.interrupted or outcome.stopped):
             warnings.warn(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} "
                 "epochs without converging; consider a larger max_iter.",
@@ -418,7 +421,8 @@ class BaseNetworkEstimator(
             self._setup(X, seed=None if ranks is None
                         else ranks.broadcast_seed(seed_from(self.random_state)))
         outcome = run_epochs(self.net_, self._dataset(X), max_epochs=1,
-                             generator=self._rng.generator, ranks=ranks)
+                             generator=self._rng.generator, ranks=ranks,
+                             tasks=training_epochs(self, X, X))
         self._record_history()
         self._inspect(X, converged=False)
         return outcome
@@ -478,7 +482,10 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The fitted estimator.
         """
-        return self._transaction(self._train, X)
+        begin_fit(self, X, X)
+        self._transaction(self._train, X)
+        end_fit(self, X, X)
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -501,4 +508,7 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The estimator.
         """
-        return self._transaction(self._partial_fit, X)
+        begin_fit(self, X, X, partial=True)
+        self._transaction(self._partial_fit, X)
+        end_fit(self, X, X)
+        return self
