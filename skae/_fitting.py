@@ -164,7 +164,8 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
         the other processes cannot go on alone.
     tasks : EpochTasks or None
         Each epoch as a task of scikit-learn's callbacks (see
-        :mod:`skae._callbacks`); a callback may end the run after an epoch.
+        :mod:`skae._callbacks`); a callback may end the run after an epoch
+        (with ``ranks``, the run of every process).
 
     Returns
     -------
@@ -195,7 +196,12 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
             last.take()
             if schedule is not None and schedule.lowered_on_plateau_ and stopping is not None:
                 stopping.restart()
-            if tasks is not None and tasks.end(net, best if keep_best else None):
+            stop = tasks is not None and tasks.end(net, best if keep_best else None)
+            if ranks is not None:
+                # The processes stop together, at the first epoch any of them
+                # is asked to stop after, whatever callbacks each one has.
+                stop = bool(ranks.sum(torch.tensor([float(stop)], dtype=torch.float64)).item())
+            if stop:
                 outcome.stopped = True
                 break
             if (stopping is not None and stopping.should_stop
