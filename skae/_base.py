@@ -28,6 +28,7 @@ from ._persistence import NetState
 from ._processes import fit_in_processes
 from ._random import TorchRNG, seed_from
 from ._schedules import scheduler_factory
+from ._stacklevel import user_stacklevel
 from ._stopping import NoImprovementStopping
 from .exceptions import TrainingDivergedError
 from .nn.init import build
@@ -373,7 +374,7 @@ class BaseNetworkEstimator(
                 f"complete epoch(s); the model keeps the weights of {kept} epoch and is "
                 "usable. Call partial_fit to train it further.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             raise KeyboardInterrupt
         return self
@@ -408,8 +409,7 @@ class BaseNetworkEstimator(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} "
                 "epochs without converging; consider a larger max_iter.",
                 ConvergenceWarning,
-                # _fit <- _train <- _transaction <- fit <- fit's wrapper <- the caller
-                stacklevel=6,
+                stacklevel=user_stacklevel(),
             )
         return outcome
 

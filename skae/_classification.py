@@ -16,6 +16,7 @@ from ._callbacks import begin_fit, end_fit, training_epochs
 from ._chunks import is_chunked
 from ._data import ArrayDataset, check_float32_range
 from ._fitting import run_epochs
+from ._stacklevel import user_stacklevel
 from ._stopping import NoImprovementStopping
 from .nn.classifier import UNLABELED
 
@@ -152,7 +153,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} epochs "
                 "without converging; consider a larger max_iter.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         return outcome
 

@@ -31,6 +31,7 @@ from ._distributed import current_group
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import resolve_device
 from ._random import seed_from
+from ._stacklevel import user_stacklevel
 
 
 class SharedRows:
@@ -146,8 +147,7 @@ def fit_in_processes(estimator, X, n_processes):
     estimator.__dict__.update(
         {k: v for k, v in vars(fitted).items() if k not in params})
     for category, message in caught:
-        # fit_in_processes <- _train <- _transaction <- fit <- fit's wrapper <- the caller
-        warnings.warn(message, category, stacklevel=6)
+        warnings.warn(message, category, stacklevel=user_stacklevel())
     return outcome
 
 

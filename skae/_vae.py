@@ -15,6 +15,7 @@ from ._inference import INFERENCE_BUDGET
 from ._likelihood import likelihood_class
 from ._net import LinearWarmup
 from ._random import seed_from
+from ._stacklevel import user_stacklevel
 from .exceptions import PosteriorCollapseWarning
 from .nn import (
     Bernoulli,
@@ -482,8 +483,7 @@ default="constant"
             "if early stopping ended training early, or a likelihood that fits the "
             "data better.",
             PosteriorCollapseWarning,
-            # _inspect <- _fit <- _train <- _transaction <- fit <- fit's wrapper <- the caller
-            stacklevel=7,
+            stacklevel=user_stacklevel(),
         )
 
     # ------------------------------------------------------------- inference
