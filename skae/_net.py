@@ -19,7 +19,7 @@ from skorch.callbacks import Callback, ProgressBar
 from skorch.utils import TeeGenerator
 
 from ._data import Batches
-from ._progress import LineProgress
+from ._progress import EpochTable, LineProgress
 from .exceptions import TrainingDivergedError
 
 #: How far above the first batch's loss a batch's loss may rise before the
@@ -407,9 +407,8 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
     callbacks = list(callbacks)
     if verbose >= 2:
         callbacks.append(("progress", EpochProgressBar()))
-    if not verbose:
-        # PrintLog formats its table every epoch even when it prints nothing.
-        extra["callbacks__print_log"] = None
+    # PrintLog formats its table every epoch even when it prints nothing.
+    extra["callbacks__print_log"] = EpochTable() if verbose else None
     net = TrainingNet(
         module=module,
         criterion=objective,

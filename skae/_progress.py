@@ -1,7 +1,30 @@
-"""Progress within an epoch written as plain lines, for logs and notebooks."""
+"""What ``verbose`` writes: the table of epochs, and progress within an epoch."""
 
 import sys
 import time
+
+from skorch.callbacks import PrintLog
+
+
+class EpochTable(PrintLog):
+    """skorch's table of epochs, one row per epoch, in the columns of its first row.
+
+    skorch tabulates each row on its own, from the keys the row has: after
+    a ``fit`` with early stopping, ``partial_fit`` (which holds no data out)
+    records no ``valid_loss``, and its rows shifted the later columns left,
+    under the wrong headers. Here a value a row lacks is left blank, and a
+    column that appears later is left out, as the header is already written.
+    """
+
+    def initialize(self):
+        super().initialize()
+        self.keys_ = None
+        return self
+
+    def table(self, row):
+        if self.keys_ is None:
+            self.keys_ = list(row)
+        return super().table({key: row.get(key, "") for key in self.keys_})
 
 
 class LineProgress:
