@@ -11,8 +11,9 @@ epochs: a pretraining stage goes on to the next stage, training ends and
 The hooks get the training data as ``X`` and the targets as ``y``: the
 labels for a classifier, ``X`` itself for an autoencoder, whose target is
 its input (so that :class:`sklearn.callback.ScoringMonitor` scores every
-estimator). Callbacks that ask for ``fitted_estimator`` get, after each
-epoch of training, a copy of the estimator as if ``fit`` had stopped then.
+estimator); epochs on data read a chunk at a time get neither. Callbacks
+that ask for ``fitted_estimator`` get, after each epoch of training, a copy
+of the estimator as if ``fit`` had stopped then.
 
 Nothing here runs when the estimator has no callbacks, and nothing needs
 :mod:`sklearn.callback`, which scikit-learn provides from 1.9 on.
@@ -20,6 +21,7 @@ Nothing here runs when the estimator has no callbacks, and nothing needs
 
 import torch
 
+from ._chunks import ChunkedRows
 from ._fitting import load_weights, weights
 from ._net import restore_history
 
@@ -62,14 +64,21 @@ def end_fit(estimator, X, y=None):
 
 
 def training_epochs(estimator, X, y=None):
-    """The :class:`EpochTasks` of the training proper, or None without callbacks."""
+    """The :class:`EpochTasks` of the training proper, or None without callbacks.
+
+    ``X`` is the validated training data; read a chunk at a time, it is no
+    array a callback could use, and the callbacks get neither X nor y.
+    """
     root = getattr(estimator, "_callback_fit_ctx", None)
     if root is None:
         return None
+    rows = X
+    if isinstance(X, ChunkedRows):
+        X = y = None
     if root.task_name == "fit" and pretrains(estimator):
         phase = _begin(estimator, root, "training", estimator.max_iter, X, y)
-        return EpochTasks(estimator, phase, X, y, fitted=True, close_parent=True)
-    return EpochTasks(estimator, root, X, y, fitted=True)
+        return EpochTasks(estimator, phase, X, y, rows=rows, close_parent=True)
+    return EpochTasks(estimator, root, X, y, rows=rows)
 
 
 def pretraining_stages(estimator, n_stages):
@@ -111,26 +120,27 @@ class EpochTasks:
         The task the epochs are subtasks of.
     X, y : array-like or None
         The training data, handed to the callbacks.
-    fitted : bool
-        Whether the run trains the estimator's own net, so that callbacks
-        that ask for ``fitted_estimator`` get a copy of the estimator as if
-        ``fit`` had stopped at the epoch (pretraining stages get None).
+    rows : array-like, ChunkedRows or None
+        The training data of a run that trains the estimator's own net, for
+        the fitted attributes read from it: callbacks that ask for
+        ``fitted_estimator`` get a copy of the estimator as if ``fit`` had
+        stopped at the epoch. None (pretraining stages): they get None.
     close_parent : bool
         End ``parent`` when the run ends.
     """
 
-    def __init__(self, estimator, parent, X=None, y=None, *, fitted=False,
+    def __init__(self, estimator, parent, X=None, y=None, *, rows=None,
                  close_parent=False):
         self.estimator, self.parent, self.X, self.y = estimator, parent, X, y
-        self.fitted, self.close_parent = fitted, close_parent
+        self.rows, self.close_parent = rows, close_parent
         self._current = None
 
     def _hook_arguments(self, net, best=None):
         arguments = {"estimator": self.estimator, "X": self.X, "y": self.y}
-        if self.fitted:
+        if self.rows is not None:
             # Evaluated only for callbacks that ask for fitted_estimator.
             arguments["reconstruction_attributes"] = (
-                lambda: fitted_attributes(self.estimator, net, best, self.X))
+                lambda: fitted_attributes(self.estimator, net, best, self.rows))
         return arguments
 
     def begin(self, net):

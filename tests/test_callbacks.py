@@ -240,3 +240,15 @@ def test_a_scoring_monitor_scores_every_epoch(data):
         scores[row["task_name"]].append(row["score"])
     assert len(scores["epoch"]) == estimator.n_iter_
     assert scores["epoch"][-1] == pytest.approx(estimator.score(X), rel=1e-5)
+
+
+def test_epochs_on_chunked_data_give_a_fitted_estimator(data):
+    X, _ = data
+    recorder = Recorder()
+    estimator = skae.AutoencoderTransformer(2, **SMALL).set_callbacks(recorder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(skae.ChunkedData(X, chunk_rows=30))
+    assert len(recorder.fitted) == estimator.n_iter_
+    np.testing.assert_allclose(recorder.fitted[-1].transform(X), estimator.transform(X),
+                               rtol=1e-5, atol=1e-6)
