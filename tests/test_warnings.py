@@ -87,3 +87,11 @@ def test_the_interrupt_warning_points_at_the_users_line(interrupt_at_step):
     warning = _only(caught, UserWarning)
     assert "interrupted after 2 complete epoch(s)" in str(warning.message)
     assert warning.filename == __file__
+
+
+def test_the_deprecated_spelling_warns_at_the_users_line():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        AutoencoderTransformer(2, loss="squared_error", max_iter=2, random_state=0).fit(X)
+    warning = _only(caught, FutureWarning)
+    assert "'loss' was renamed" in str(warning.message) and warning.filename == __file__
