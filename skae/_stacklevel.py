@@ -3,15 +3,18 @@
 import os
 import sys
 
+import joblib
 import sklearn
 
-#: Where skae's and scikit-learn's files are (this file is in skae's folder).
-_INTERNAL = (os.path.dirname(__file__) + os.sep, os.path.dirname(sklearn.__file__) + os.sep)
+#: The folders of skae (this file's), of scikit-learn, and of joblib, through
+#: which scikit-learn's searches and cross-validation call fit.
+_INTERNAL = tuple(os.path.dirname(path) + os.sep
+                  for path in (__file__, sklearn.__file__, joblib.__file__))
 
 
 def user_stacklevel():
     """``stacklevel`` for a ``warnings.warn`` in the caller: the first frame outside
-    skae and scikit-learn.
+    skae, scikit-learn and joblib.
 
     Counting frames by hand breaks whenever a call is wrapped, and
     scikit-learn wraps ``fit`` (``_fit_context``), a search calls it, and

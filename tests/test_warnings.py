@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -69,12 +70,14 @@ def _only(caught, category):
     lambda: AutoencoderClassifier(max_iter=2, pretrain=None, random_state=0).fit(X, y),
     lambda: make_pipeline(StandardScaler(),
                           AutoencoderTransformer(2, max_iter=2, random_state=0)).fit(X),
-], ids=["autoencoder", "classifier", "pipeline"])
+    lambda: cross_validate(AutoencoderTransformer(2, max_iter=2, random_state=0), X, cv=2),
+], ids=["autoencoder", "classifier", "pipeline", "cross_validate"])
 def test_a_convergence_warning_points_at_the_users_line(fit):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit()
-    assert _only(caught, ConvergenceWarning).filename == __file__
+    found = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert found and all(w.filename == __file__ for w in found)
 
 
 def test_the_interrupt_warning_points_at_the_users_line(interrupt_at_step):
