@@ -135,13 +135,17 @@ def test_pretraining_stages_are_tasks_of_their_own(data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(X)
-    root = recorder.ended[-1]
-    assert [c.task_name for c in root._children_map.values()] == ["pretraining", "training"]
-    pretraining, training = root._children_map.values()
-    stages = list(pretraining._children_map.values())
-    assert [len(s._children_map) for s in stages] == [len(c) for c in
-                                                       estimator.pretrain_loss_curves_]
-    assert len(training._children_map) == estimator.n_iter_
+    ended, root = recorder.ended, recorder.ended[-1]
+
+    def children(parent):
+        return [c for c in ended if c.parent is parent]
+
+    pretraining, training = children(root)
+    assert (pretraining.task_name, training.task_name) == ("pretraining", "training")
+    stages = children(pretraining)
+    assert [len(children(s)) for s in stages] == [len(c) for c in
+                                                   estimator.pretrain_loss_curves_]
+    assert len(children(training)) == estimator.n_iter_
 
 
 def test_partial_fit_is_a_task_of_one_epoch(data):
@@ -151,7 +155,7 @@ def test_partial_fit_is_a_task_of_one_epoch(data):
     estimator.partial_fit(X).partial_fit(X)
     roots = [c for c in recorder.ended if c.parent is None]
     assert [c.task_name for c in roots] == ["partial_fit", "partial_fit"]
-    assert all(len(c._children_map) == 1 for c in roots)
+    assert [sum(c.parent is root for c in recorder.ended) for root in roots] == [1, 1]
 
 
 def test_without_callbacks_no_task_is_made(data, monkeypatch):
