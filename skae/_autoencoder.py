@@ -151,8 +151,12 @@ default="adaptive"
         An int gives identical results on every fit, without reading or
         changing torch's or numpy's global random state.
     verbose : int, default=0
-        0 is silent, 1 prints a table with one row per epoch, 2 adds a
-        progress bar.
+        0 is silent, 1 prints a table with one row per epoch, 2 adds each
+        epoch's progress: a bar on a terminal, elsewhere (a log file, a
+        notebook) a line every 30 seconds of a long epoch. With
+        scikit-learn 1.9 or later, ``set_callbacks`` takes
+        :mod:`sklearn.callback`'s callbacks, which see each epoch and may
+        stop training after it (see :ref:`callbacks`).
     n_processes : int or None, default=None
         Processes that train the model together, each on its share of every
         batch of ``batch_size`` rows, their gradients averaged before every

@@ -15,6 +15,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
+from ._callbacks import CallbackSupportMixin, begin_fit, end_fit, training_epochs
 from ._chunks import ChunkedDataset, ChunkedRows, as_source, is_chunked, naming_chunk
 from ._data import ArrayDataset, ColumnMoments, check_float32_range, column_moments, split
 from ._distributed import current_group
@@ -27,6 +28,7 @@ from ._persistence import NetState
 from ._processes import fit_in_processes
 from ._random import TorchRNG, seed_from
 from ._schedules import scheduler_factory
+from ._stacklevel import user_stacklevel
 from ._stopping import NoImprovementStopping
 from .exceptions import TrainingDivergedError
 from .nn.init import build
@@ -34,8 +36,8 @@ from .nn.inputs import CenterScale
 
 
 class BaseNetworkEstimator(
-    InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator,
-    metaclass=ABCMeta,
+    CallbackSupportMixin, InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+    BaseEstimator, metaclass=ABCMeta,
 ):
     """Shared fitting, validation and transformation code of skae's estimators.
 
@@ -380,7 +382,7 @@ class BaseNetworkEstimator(
                 f"complete epoch(s); the model keeps the weights of {kept} epoch and is "
                 "usable. Call partial_fit to train it further.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             raise KeyboardInterrupt
         return self
@@ -407,16 +409,17 @@ class BaseNetworkEstimator(
             stopping=NoImprovementStopping(self.tol, self.n_iter_no_change,
                                            self._warmup_epochs()),
             keep_best=self.early_stopping, ranks=ranks,
+            # The autoencoder's target is its input.
+            tasks=training_epochs(self, X, X),
         )
         self._record_history()
         self._inspect(X, converged=outcome.converged)
-        if not (outcome.converged or outcome.interrupted):
+        if not (outcome.converged or outcome.interrupted or outcome.stopped):
             warnings.warn(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} "
                 "epochs without converging; consider a larger max_iter.",
                 ConvergenceWarning,
-                # _fit <- _train <- _transaction <- fit <- fit's wrapper <- the caller
-                stacklevel=6,
+                stacklevel=user_stacklevel(),
             )
         return outcome
 
@@ -428,7 +431,8 @@ class BaseNetworkEstimator(
             self._setup(X, seed=None if ranks is None
                         else ranks.broadcast_seed(seed_from(self.random_state)))
         outcome = run_epochs(self.net_, self._dataset(X), max_epochs=1,
-                             generator=self._rng.generator, ranks=ranks)
+                             generator=self._rng.generator, ranks=ranks,
+                             tasks=training_epochs(self, X, X))
         self._record_history()
         self._inspect(X, converged=False)
         return outcome
@@ -488,7 +492,10 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The fitted estimator.
         """
-        return self._transaction(self._train, X)
+        begin_fit(self, X, X)
+        self._transaction(self._train, X)
+        end_fit(self, X, X)
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -511,4 +518,7 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The estimator.
         """
-        return self._transaction(self._partial_fit, X)
+        begin_fit(self, X, X, partial=True)
+        self._transaction(self._partial_fit, X)
+        end_fit(self, X, X)
+        return self

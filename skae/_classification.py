@@ -12,9 +12,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseNetworkEstimator
+from ._callbacks import begin_fit, end_fit, training_epochs
 from ._chunks import is_chunked
 from ._data import ArrayDataset, check_float32_range
 from ._fitting import run_epochs
+from ._stacklevel import user_stacklevel
 from ._stopping import NoImprovementStopping
 from .nn.classifier import UNLABELED
 
@@ -145,14 +147,15 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
                                            self._warmup_epochs()),
             keep_best=self.early_stopping,
             monitor="valid_error" if self.early_stopping else "train_loss",
+            tasks=training_epochs(self, X, y),
         )
         self._record_history()
-        if not (outcome.converged or outcome.interrupted):
+        if not (outcome.converged or outcome.interrupted or outcome.stopped):
             warnings.warn(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} epochs "
                 "without converging; consider a larger max_iter.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         return outcome
 
@@ -183,7 +186,8 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             )
         train, _ = self._training_sets(ArrayDataset(X, self.net_.device), indices,
                                           validation=False)
-        outcome = run_epochs(self.net_, train, max_epochs=1, generator=self._rng.generator)
+        outcome = run_epochs(self.net_, train, max_epochs=1, generator=self._rng.generator,
+                             tasks=training_epochs(self, X, y))
         self._record_history()
         return outcome
 
@@ -207,7 +211,10 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         self : object
             The fitted classifier.
         """
-        return self._transaction(self._fit, (X, y))
+        begin_fit(self, X, y)
+        self._transaction(self._fit, (X, y))
+        end_fit(self, X, y)
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
@@ -231,7 +238,10 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         self : object
             The classifier.
         """
-        return self._transaction(self._partial_fit, (X, y, classes))
+        begin_fit(self, X, y, partial=True)
+        self._transaction(self._partial_fit, (X, y, classes))
+        end_fit(self, X, y)
+        return self
 
     # ------------------------------------------------------------ predict
     def _class_outputs(self, X, fn, what):

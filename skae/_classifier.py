@@ -131,8 +131,12 @@ default="constant"
         Seeds weight initialisation, shuffling, noise and the validation
         split, without reading or changing global random state.
     verbose : int, default=0
-        0 is silent, 1 prints a table with one row per epoch, 2 adds a
-        progress bar.
+        0 is silent, 1 prints a table with one row per epoch, 2 adds each
+        epoch's progress: a bar on a terminal, elsewhere (a log file, a
+        notebook) a line every 30 seconds of a long epoch. With
+        scikit-learn 1.9 or later, ``set_callbacks`` takes
+        :mod:`sklearn.callback`'s callbacks, which see each epoch and may
+        stop training after it (see :ref:`callbacks`).
 
     Attributes
     ----------

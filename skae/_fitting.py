@@ -27,12 +27,16 @@ class RunOutcome:
     interrupted : bool
         A KeyboardInterrupt ended training after at least one complete
         epoch; the net holds the last complete (or best) epoch's state.
+    stopped : bool
+        A callback asked to stop after an epoch; the net holds that (or
+        the best) epoch's state, as after an interrupt.
     epochs : int
         Epochs completed in this run.
     """
 
     converged: bool = False
     interrupted: bool = False
+    stopped: bool = False
     epochs: int = 0
 
 
@@ -121,7 +125,8 @@ class Checkpoint:
 
 
 def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None,
-               keep_best=False, allow_interrupt=True, monitor=None, ranks=None):
+               keep_best=False, allow_interrupt=True, monitor=None, ranks=None,
+               tasks=None):
     """Train ``net`` on ``dataset`` for up to ``max_epochs`` epochs.
 
     Parameters
@@ -157,6 +162,10 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
         and all of them record the same losses, so that they stop at the
         same epoch. An interrupt then propagates whatever the epoch, since
         the other processes cannot go on alone.
+    tasks : EpochTasks or None
+        Each epoch as a task of scikit-learn's callbacks (see
+        :mod:`skae._callbacks`); a callback may end the run after an epoch
+        (with ``ranks``, the run of every process).
 
     Returns
     -------
@@ -177,6 +186,8 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     net.notify("on_train_begin", X=dataset, y=None)
     try:
         for _ in range(max_epochs):
+            if tasks is not None:
+                tasks.begin(net)
             net.fit_loop(dataset, epochs=1, generator=draws)
             outcome.epochs += 1
             improved = stopping is not None and stopping.update(net.history[-1, monitor])
@@ -185,6 +196,14 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
             last.take()
             if schedule is not None and schedule.lowered_on_plateau_ and stopping is not None:
                 stopping.restart()
+            stop = tasks is not None and tasks.end(net, best if keep_best else None)
+            if ranks is not None:
+                # The processes stop together, at the first epoch any of them
+                # is asked to stop after, whatever callbacks each one has.
+                stop = bool(ranks.sum(torch.tensor([float(stop)], dtype=torch.float64)).item())
+            if stop:
+                outcome.stopped = True
+                break
             if (stopping is not None and stopping.should_stop
                     and not (schedule is not None and schedule.can_lower(net))):
                 outcome.converged = True
@@ -205,4 +224,6 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     net.notify("on_train_end", X=dataset, y=None)
     if best is not None:
         load_weights(net, best)
+    if tasks is not None:
+        tasks.close()
     return outcome

@@ -3,6 +3,7 @@
 import inspect
 import warnings
 
+from ._stacklevel import user_stacklevel
 from .nn.likelihoods import LIKELIHOODS, Likelihood
 
 #: The deterministic estimators' former ``loss`` values, by likelihood name.
@@ -23,7 +24,7 @@ def likelihood_class(estimator):
             f"'loss' was renamed 'likelihood' in skae 0.2 and will be removed in 0.4: "
             f"use likelihood={renamed!r} instead of loss={loss!r}.",
             FutureWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
         if spec != "gaussian" and spec != renamed:
             raise ValueError(

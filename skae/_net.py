@@ -10,6 +10,7 @@ loop and the stopping rule live in :mod:`skae._fitting`.
 import copy
 import math
 import re
+import sys
 
 import torch
 import tqdm
@@ -19,6 +20,7 @@ from skorch.utils import TeeGenerator
 from torch import nn
 
 from ._data import Batches
+from ._progress import EpochTable, LineProgress
 from .exceptions import TrainingDivergedError
 
 #: How far above the first batch's loss a batch's loss may rise before the
@@ -364,21 +366,28 @@ def learning_rate_schedule(net):
 
 
 class EpochProgressBar(ProgressBar):
-    """skorch's per-epoch progress bar, drawn only where it can be seen.
+    """skorch's per-epoch progress bar, drawn where it can be seen.
 
     skorch's bar is drawn when an epoch begins and redrawn at most ten times
     a second, then erased: an epoch shorter than that showed ``0/9`` and
-    vanished, and a log file got the carriage returns. This one appears only
-    on a terminal, and only once an epoch has lasted :attr:`delay` seconds.
+    vanished, and a log file got the carriage returns. On a terminal this
+    one appears only once an epoch has lasted :attr:`delay` seconds;
+    elsewhere (a log file, a pipe, a notebook) an epoch longer than
+    :attr:`interval` seconds writes a plain line of its progress every
+    :attr:`interval` seconds.
     """
 
     #: Seconds an epoch runs before its bar appears.
     delay = 0.5
+    #: Seconds between the lines written where there is no terminal.
+    interval = 30.0
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         total = self._get_batches_per_epoch(net, dataset_train, dataset_valid)
-        # disable=None: no bar when the output is not a terminal.
-        self.pbar_ = tqdm.tqdm(total=total, leave=False, delay=self.delay, disable=None)
+        if sys.stderr is not None and sys.stderr.isatty():
+            self.pbar_ = tqdm.tqdm(total=total, leave=False, delay=self.delay)
+        else:
+            self.pbar_ = LineProgress(len(net.history), total, interval=self.interval)
 
 
 #: Layers that read more inputs than this train their weights at a rate
@@ -445,9 +454,8 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
     callbacks = list(callbacks)
     if verbose >= 2:
         callbacks.append(("progress", EpochProgressBar()))
-    if not verbose:
-        # PrintLog formats its table every epoch even when it prints nothing.
-        extra["callbacks__print_log"] = None
+    # PrintLog formats its table every epoch even when it prints nothing.
+    extra["callbacks__print_log"] = EpochTable() if verbose else None
     groups = fan_in_param_groups(module, learning_rate)
     if groups:
         extra["optimizer__param_groups"] = groups

@@ -3,6 +3,7 @@
 import torch
 from torch import nn
 
+from ._callbacks import end_task, pretraining_stages, stage_epochs
 from ._data import ArrayDataset
 from ._fitting import run_epochs
 from ._net import build_net
@@ -20,7 +21,7 @@ def _encode_all(encoder, dataset, batch_size=4096):
     return ArrayDataset.from_tensor(torch.cat(parts))
 
 
-def _train_stage(estimator, stage, likelihood, dataset, *, input_noise):
+def _train_stage(estimator, stage, likelihood, dataset, *, input_noise, pretraining=None):
     """Train the autoencoder ``stage`` to reconstruct ``dataset`` like ``fit`` would."""
     net = estimator.net_
     stage_net = build_net(
@@ -34,7 +35,7 @@ def _train_stage(estimator, stage, likelihood, dataset, *, input_noise):
     run_epochs(stage_net, dataset, max_epochs=estimator.max_iter,
                generator=estimator._rng.generator,
                stopping=NoImprovementStopping(estimator.tol, estimator.n_iter_no_change),
-               allow_interrupt=False)
+               allow_interrupt=False, tasks=stage_epochs(estimator, pretraining))
     return [float(row["train_loss"]) for row in stage_net.history]
 
 
@@ -49,8 +50,10 @@ def joint_pretrain(estimator, dataset, autoencoder, likelihood):
     list of list of float
         The training loss per epoch, as the one stage.
     """
+    pretraining = pretraining_stages(estimator, 1)
     curve = _train_stage(estimator, autoencoder, likelihood, dataset,
-                         input_noise=estimator._pretraining_noise())
+                         input_noise=estimator._pretraining_noise(), pretraining=pretraining)
+    end_task(estimator, pretraining)
     autoencoder.train()
     return [curve]
 
@@ -91,6 +94,7 @@ def greedy_pretrain(estimator, dataset, autoencoder=None, likelihood=None):
         return build(lambda: nn.Linear(n_in, n_out), generator, device=net.device)
 
     stages = greedy_stages(autoencoder, make_linear)
+    pretraining = pretraining_stages(estimator, len(stages))
     curves = []
     for i, stage in enumerate(stages):
         first = i == 0
@@ -98,8 +102,10 @@ def greedy_pretrain(estimator, dataset, autoencoder=None, likelihood=None):
             estimator, stage,
             likelihood if first else Gaussian(stage.encoder[0].in_features), dataset,
             input_noise=estimator._pretraining_noise() if first else None,
+            pretraining=pretraining,
         ))
         if i < len(stages) - 1:
             dataset = _encode_all(stage.encoder, dataset)
+    end_task(estimator, pretraining)
     autoencoder.train()
     return curves

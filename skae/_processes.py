@@ -31,6 +31,7 @@ from ._distributed import current_group
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import resolve_device
 from ._random import seed_from
+from ._stacklevel import user_stacklevel
 
 
 class SharedRows:
@@ -113,11 +114,15 @@ def fit_in_processes(estimator, X, n_processes):
     # Each process gets a share of this process's threads, so that together
     # they use the cores a fit in one process would.
     threads = max(1, torch.get_num_threads() // n_processes)
+    worker = clone(estimator)
+    # Callbacks see fit's task in this process only: the processes train
+    # without them (a callback need not survive pickling).
+    worker.__dict__.pop("_skl_callbacks", None)
     folder = Path(tempfile.mkdtemp(prefix="skae-"))
     try:
         context = multiprocessing.start_processes(
             _train_as_rank,
-            args=(n_processes, clone(estimator), SharedRows(X), seed, threads, str(folder)),
+            args=(n_processes, worker, SharedRows(X), seed, threads, str(folder)),
             nprocs=n_processes, join=False, start_method="spawn",
         )
         try:
@@ -142,8 +147,7 @@ def fit_in_processes(estimator, X, n_processes):
     estimator.__dict__.update(
         {k: v for k, v in vars(fitted).items() if k not in params})
     for category, message in caught:
-        # fit_in_processes <- _train <- _transaction <- fit <- fit's wrapper <- the caller
-        warnings.warn(message, category, stacklevel=6)
+        warnings.warn(message, category, stacklevel=user_stacklevel())
     return outcome
 
 

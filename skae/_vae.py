@@ -15,6 +15,7 @@ from ._inference import INFERENCE_BUDGET
 from ._likelihood import likelihood_class
 from ._net import LinearWarmup
 from ._random import seed_from
+from ._stacklevel import user_stacklevel
 from .exceptions import PosteriorCollapseWarning
 from .nn import (
     Bernoulli,
@@ -213,8 +214,12 @@ default="constant"
         every draw of z. An int gives identical results on every fit,
         without reading or changing torch's or numpy's global random state.
     verbose : int, default=0
-        0 is silent, 1 prints a table with one row per epoch, 2 adds a
-        progress bar.
+        0 is silent, 1 prints a table with one row per epoch, 2 adds each
+        epoch's progress: a bar on a terminal, elsewhere (a log file, a
+        notebook) a line every 30 seconds of a long epoch. With
+        scikit-learn 1.9 or later, ``set_callbacks`` takes
+        :mod:`sklearn.callback`'s callbacks, which see each epoch and may
+        stop training after it (see :ref:`callbacks`).
     n_processes : int or None, default=None
         Processes that train the model together, each on its share of every
         batch of ``batch_size`` rows, their gradients averaged before every
@@ -481,8 +486,7 @@ default="constant"
             "if early stopping ended training early, or a likelihood that fits the "
             "data better.",
             PosteriorCollapseWarning,
-            # _inspect <- _fit <- _train <- _transaction <- fit <- fit's wrapper <- the caller
-            stacklevel=7,
+            stacklevel=user_stacklevel(),
         )
 
     # ------------------------------------------------------------- inference

@@ -354,3 +354,22 @@ def test_verbose_two_adds_a_progress_bar_on_a_terminal_only(digits, capsys, monk
     monkeypatch.setattr("skae._net.EpochProgressBar.delay", 0)
     AutoencoderTransformer(**params, verbose=2).fit(X)
     assert "%|" in terminal.getvalue()
+
+
+def test_verbose_two_writes_plain_progress_lines_without_a_terminal(digits, capsys,
+                                                                    monkeypatch):
+    X, _ = digits
+    params = {"n_components": 2, "hidden_layer_sizes": (8,), "max_iter": 2, "random_state": 0,
+              "batch_size": 200}
+    # Epochs shorter than the interval write no line.
+    AutoencoderTransformer(**params, verbose=2).fit(X)
+    assert "batches" not in capsys.readouterr().err
+    # Here every batch is long enough to be reported.
+    monkeypatch.setattr("skae._net.EpochProgressBar.interval", 0)
+    AutoencoderTransformer(**params, verbose=2).fit(X)
+    lines = capsys.readouterr().err.splitlines()
+    assert "\r" not in "".join(lines) and "%|" not in "".join(lines)
+    # 1,797 rows in batches of 200: 9 batches an epoch.
+    assert lines[0].startswith("epoch 1: 1/9 batches (11%), ")
+    assert lines[17].startswith("epoch 2: 9/9 batches (100%), ")
+    assert len(lines) == 18

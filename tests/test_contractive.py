@@ -55,13 +55,31 @@ def test_closed_form_is_the_classic_sigmoid_formula(x):
     torch.testing.assert_close(contractive_penalty(encoder, x), classic)
 
 
-@pytest.mark.parametrize("sizes", [[7, 9, 3], [7, 12, 20]], ids=["reverse", "forward"])
+@pytest.mark.parametrize("sizes", [[7, 9, 3], [7, 12, 20]], ids=["rows", "columns"])
 @pytest.mark.parametrize("activation", ["tanh", "logistic"])
 def test_deep_encoder_matches_finite_differences(x, sizes, activation):
-    # Undercomplete codes take the reverse-mode path, overcomplete ones forward mode.
+    # Undercomplete codes build the Jacobian a row at a time, overcomplete
+    # ones a column at a time.
     encoder = make_encoder(sizes, activation)
     expected = finite_difference_penalty(encoder, x)
     assert contractive_penalty(encoder, x).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_the_columns_path_has_the_gradient_of_the_rows_path(x):
+    from torch.func import jacrev, vmap
+
+    from skae.nn.contractive import _jacobian_by_columns
+
+    encoder = make_encoder([7, 12, 20], "tanh")
+
+    def one(sample):
+        return encoder(sample.unsqueeze(0)).squeeze(0)
+
+    gradients = []
+    for jacobian in (jacrev(one), _jacobian_by_columns(one)):
+        penalty = vmap(jacobian)(x).pow(2).sum()
+        gradients.append(torch.autograd.grad(penalty, encoder[0].weight)[0])
+    torch.testing.assert_close(gradients[0], gradients[1])
 
 
 @pytest.mark.parametrize("last", [nn.ReLU(), nn.Softshrink(0.1), TopK(2)])

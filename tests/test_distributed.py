@@ -99,6 +99,22 @@ def _same(a, b):
             and all(np.array_equal(a["weights"][k], b["weights"][k]) for k in a["weights"]))
 
 
+class StopAfterSecondEpoch:
+    """A callback of scikit-learn's (sklearn.callback) that stops training after 2 epochs."""
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        return context.task_name == "epoch" and context.task_id == 1
+
+
 def _train_in_group(rank, world, folder):
     """One rank of a gloo group, as torchrun would start it: fit every model."""
     torch.set_num_threads(1)
@@ -118,6 +134,11 @@ def _train_in_group(rank, world, folder):
             results["failures"] = _failures()
             alone = AutoencoderTransformer(max_iter=2, n_processes=1, **SMALL).fit(X[rank::2])
             results["alone"] = summary(alone)
+            if hasattr(AutoencoderTransformer, "set_callbacks"):
+                model = AutoencoderTransformer(max_iter=4, **SMALL)
+                if rank == 0:
+                    model.set_callbacks(StopAfterSecondEpoch())
+                results["stopped"] = summary(model.fit(X))
     finally:
         dist.destroy_process_group()
     with open(folder / f"rank-{rank}.pkl", "wb") as file:
@@ -178,6 +199,13 @@ def test_ranks_end_with_identical_models(ranks, name):
     assert first["learning_rates"] == second["learning_rates"]
     for key, value in first["weights"].items():
         np.testing.assert_array_equal(second["weights"][key], value, err_msg=key)
+
+
+def test_a_callback_of_one_rank_stops_every_rank(ranks):
+    if "stopped" not in ranks[0]:
+        pytest.skip("needs sklearn.callback (scikit-learn >= 1.9)")
+    assert ranks[0]["stopped"]["n_iter"] == ranks[1]["stopped"]["n_iter"] == 2
+    assert _same(ranks[0]["stopped"], ranks[1]["stopped"])
 
 
 def test_adaptive_schedule_and_stopping_rule_end_training_together(ranks):

@@ -5,6 +5,7 @@ import inspect
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
 from skae._data import ArrayDataset
@@ -155,3 +156,22 @@ def test_verbose_table_has_no_colour_codes(capsys):
     assert "train_loss" in printed and "valid_loss" in printed
     # Logs written to files must not carry terminal escape sequences.
     assert "\x1b" not in printed
+
+
+def test_verbose_table_keeps_its_columns_when_partial_fit_resumes(capsys):
+    from skae import AutoencoderTransformer
+
+    X = np.random.default_rng(0).random((100, 5))
+    model = AutoencoderTransformer(2, max_iter=2, verbose=1, early_stopping=True,
+                                   random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X)
+    # partial_fit holds no data out: its rows have no valid_loss.
+    model.partial_fit(X)
+    header, rule, *rows = capsys.readouterr().out.splitlines()
+    assert "valid_loss" in header and len(rows) == 3
+    # Every value ends where its column's header and rule end.
+    assert all(len(row) == len(rule) == len(header) for row in rows)
+    ends = [i for i, c in enumerate(rule) if c == "-" and rule[i + 1:i + 2] in ("", " ")]
+    assert all(row[end] != " " for row in rows[:2] for end in ends)
+    assert [rows[2][end] != " " for end in ends] == [True, True, True, False, True]

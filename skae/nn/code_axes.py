@@ -55,9 +55,9 @@ class CodeAxes(nn.Module):
 def decoder_metric(decode, codes, *, max_elements=2**22):
     """Mean over ``codes`` of ``J^T J``, J the Jacobian of ``decode`` at each code.
 
-    Each column ``J^T J e_j`` is a forward-mode product (``J e_j``) pulled
-    back by a reverse-mode one, so no Jacobian is ever held whole: memory
-    stays at ``max_elements`` output values, however wide the output.
+    Each column ``J^T J e_j`` is a product ``J e_j`` pulled back by a
+    reverse-mode one, so no Jacobian is ever held whole: memory stays at
+    ``max_elements`` output values, however wide the output.
 
     Parameters
     ----------
@@ -81,11 +81,16 @@ def decoder_metric(decode, codes, *, max_elements=2**22):
     basis = torch.eye(k, dtype=codes.dtype, device=codes.device)
     for start in range(0, n, rows):
         chunk = codes[start:start + rows]
-        _, pull_back = torch.func.vjp(decode, chunk)
+        outputs, pull_back = torch.func.vjp(decode, chunk)
+        # J v by reverse mode too: the pull-back u -> J^T u is linear, and its
+        # own pull-back is v -> J v. torch's forward mode (torch.func.jvp)
+        # would cost as much, but its first use scripts decompositions with
+        # torch.jit.script, deprecated: a score of warnings in each process.
+        _, push_forward = torch.func.vjp(lambda u, pull_back=pull_back: pull_back(u)[0],
+                                         torch.zeros_like(outputs))
         for first in range(0, k, directions):
             tangents = basis[first:first + directions, None, :].expand(-1, len(chunk), k)
-            pushed = torch.func.vmap(
-                lambda v, chunk=chunk: torch.func.jvp(decode, (chunk,), (v,))[1])(tangents)
+            (pushed,) = torch.func.vmap(push_forward)(tangents)  # (directions, rows, width)
             (pulled,) = torch.func.vmap(pull_back)(pushed)  # (directions, rows, k)
             metric[:, first:first + directions] += pulled.detach().double().sum(1).T
     metric = (metric + metric.T) / 2

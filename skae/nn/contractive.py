@@ -2,7 +2,7 @@
 
 import torch
 from torch import nn
-from torch.func import jacfwd, jacrev, vmap
+from torch.func import jacrev, vjp, vmap
 
 from .inputs import CenterScale
 from .sparse import TopK
@@ -68,20 +68,37 @@ def jacobian_norm_closed_form(linear, activations, x, centering=None):
     return slope.pow(2) @ row_norms
 
 
+def _jacobian_by_columns(function):
+    """``torch.func.jacfwd(function)`` for one sample, without forward mode.
+
+    The pull-back ``u -> J^T u`` of ``function`` is linear, and its own
+    pull-back is ``v -> J v``: one pass per input feature, as forward mode
+    takes, and as fast on CPU. torch's forward mode would first script
+    decompositions with the deprecated ``torch.jit.script``.
+    """
+    def jacobian(sample):
+        out, pull_back = vjp(function, sample)
+        _, push_forward = vjp(lambda u: pull_back(u)[0], torch.zeros_like(out))
+        basis = torch.eye(sample.shape[0], dtype=sample.dtype, device=sample.device)
+        return vmap(lambda v: push_forward(v)[0], out_dims=1)(basis)
+
+    return jacobian
+
+
 def jacobian_norm_autograd(encoder, x):
     """Per-sample ||J||_F^2 of any encoder, from its exact batched Jacobian.
 
     The Jacobian of one sample is ``n_components x n_features``. Reverse mode
-    builds it one row (code unit) at a time and forward mode one column
-    (input feature) at a time, so the cheaper mode is the one with fewer
-    passes: reverse mode for an undercomplete code, forward mode for an
-    overcomplete one. ``vmap`` runs those passes for the whole batch at once
+    builds it one row (code unit) at a time and :func:`_jacobian_by_columns`
+    one column (input feature) at a time, so the cheaper way is the one with
+    fewer passes: rows for an undercomplete code, columns for an overcomplete
+    one. ``vmap`` runs those passes for the whole batch at once
     rather than looping over samples in Python, and the result stays
     differentiable with respect to the encoder's parameters.
     """
     n_features = x.shape[1]
     n_components = encoder(x[:1]).shape[1]
-    mode = jacrev if n_components <= n_features else jacfwd
+    mode = jacrev if n_components <= n_features else _jacobian_by_columns
 
     def encode_one(sample):
         return encoder(sample.unsqueeze(0)).squeeze(0)
