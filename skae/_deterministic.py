@@ -11,6 +11,7 @@ from ._base import BaseAutoencoder
 from ._chunks import ChunkedRows
 from ._data import map_batches
 from ._pretraining import greedy_pretrain
+from ._stacklevel import user_stacklevel
 from .exceptions import CollapsedCodesWarning
 from .nn import ConvAutoencoder, MLPAutoencoder, Multinomial, ReconstructionObjective
 from .nn.code_axes import CodeAxes, decoder_metric, principal_axes
@@ -141,9 +142,7 @@ class DeterministicAutoencoder(BaseAutoencoder):
         warnings.warn(
             f"{type(self).__name__}: {what}. {self._dead_codes_hint()}",
             CollapsedCodesWarning,
-            # _warn_dead_codes <- _inspect <- _fit <- _train <- _transaction <- fit
-            # <- fit's wrapper <- the caller
-            stacklevel=8,
+            stacklevel=user_stacklevel(),
         )
 
     def _make_module(self, n_features):

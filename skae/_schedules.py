@@ -49,7 +49,7 @@ def _adaptive(optimizer, *, factor, patience, tol, floor):
     # eps=0: every cut down to the floor is made, however small the rates,
     # so that the floor is always reached (the stopping rule waits for it).
     # Each group of parameters (a wide layer trains at a lower rate, see
-    # skae._net.fan_in_param_groups) has its floor at the same fraction of
+    # skae._learning_rates.fan_in_param_groups) has its floor at the same fraction of
     # its starting rate.
     return _ScaledPlateau(
         optimizer, mode="min", factor=factor, patience=patience, threshold=tol,

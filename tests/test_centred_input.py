@@ -27,8 +27,8 @@ def wide_pixels():
 def fit_recording(model, X):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(X)
-    return model.transform(X), [w for w in caught if issubclass(w.category, CollapsedCodesWarning)]
+        codes = model.fit_transform(X)
+    return codes, [w for w in caught if issubclass(w.category, CollapsedCodesWarning)]
 
 
 @pytest.mark.parametrize("Estimator", [AutoencoderTransformer, DenoisingAE])
@@ -130,7 +130,7 @@ def test_contractive_closed_form_includes_the_centring():
 
 
 def test_a_layer_reading_many_inputs_trains_at_a_rate_lowered_by_its_fan_in(wide_pixels):
-    from skae._net import REFERENCE_FAN_IN
+    from skae._learning_rates import REFERENCE_FAN_IN
 
     model = AutoencoderTransformer(4, max_iter=2, random_state=0).fit(wide_pixels)
     first = model.net_.module_.encoder[1].weight
