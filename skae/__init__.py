@@ -9,6 +9,7 @@ from ._sparse import SparseCoder
 from ._vae import VAETransformer
 from ._vae_classifier import VAEClassifier
 from .exceptions import (
+    CollapsedClassesWarning,
     CollapsedCodesWarning,
     PosteriorCollapseWarning,
     ScoreUnitsWarning,
@@ -21,6 +22,7 @@ __all__ = [
     "AutoencoderClassifier",
     "AutoencoderTransformer",
     "ChunkedData",
+    "CollapsedClassesWarning",
     "CollapsedCodesWarning",
     "DenoisingAE",
     "PosteriorCollapseWarning",

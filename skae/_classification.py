@@ -18,6 +18,7 @@ from ._data import ArrayDataset, check_float32_range
 from ._fitting import run_epochs
 from ._stacklevel import user_stacklevel
 from ._stopping import NoImprovementStopping
+from .exceptions import CollapsedClassesWarning
 from .nn.classifier import UNLABELED
 
 
@@ -29,6 +30,14 @@ def unlabeled_rows(y):
         return np.fromiter((isinstance(v, Number) and v == -1 for v in y), bool, len(y))
     return np.zeros(len(y), dtype=bool)
 
+
+#: Labelled training rows, evenly spaced, on which fit checks that the
+#: classifier learned from the labels.
+_CHECKED_ROWS = 2000
+#: A classifier whose accuracy on its labelled rows does not exceed the most
+#: common class's share by this fraction of what is left to gain learned
+#: nothing from them.
+_MAJORITY_MARGIN = 0.1
 
 class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     """Base of skae's classifiers: a network trained on labelled and unlabelled rows.
@@ -150,6 +159,8 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             tasks=training_epochs(self, X, y),
         )
         self._record_history()
+        if not outcome.interrupted:
+            self._warn_no_better_than_majority(X, classes)
         if not (outcome.converged or outcome.interrupted or outcome.stopped):
             warnings.warn(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} epochs "
@@ -158,6 +169,31 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
                 stacklevel=user_stacklevel(),
             )
         return outcome
+
+    def _warn_no_better_than_majority(self, X, classes):
+        """Warn when the trained classifier fits its labelled rows no better than
+        always predicting their most common class."""
+        labelled = np.flatnonzero(classes != UNLABELED)
+        if len(self.classes_) < 2 or not len(labelled):
+            return
+        labelled = labelled[np.linspace(0, len(labelled) - 1,
+                                        min(len(labelled), _CHECKED_ROWS)).astype(int)]
+        logits = self._map(lambda module, criterion, x: module.logits(x), X[labelled],
+                           "logits")
+        accuracy = float(np.mean(logits.argmax(axis=1) == classes[labelled]))
+        majority = np.bincount(classes[labelled]).max() / len(labelled)
+        if accuracy > majority + _MAJORITY_MARGIN * (1 - majority):
+            return
+        warnings.warn(
+            f"{type(self).__name__} classifies its labelled training rows no better than "
+            f"always predicting their most common class (accuracy {accuracy:.2f} against "
+            f"{majority:.2f}): it learned nothing from the labels. In a semi-supervised "
+            "model the reconstruction term has probably swamped the labelled rows' "
+            "cross-entropy; scale the data to unit order, use a likelihood that fits it "
+            "(likelihood='bernoulli' for values in [0, 1]), or give the labels more weight.",
+            CollapsedClassesWarning,
+            stacklevel=user_stacklevel(),
+        )
 
     def _partial_fit(self, data):
         X, y, classes = data

@@ -85,6 +85,10 @@ INPUT_NORM = Param("input_norm", None, [StrOptions({"l1", "l2"}), None])
 #: Centre and scale what the encoder reads (see :class:`skae.nn.CenterScale`); a
 #: model saved before it existed read its input as it was.
 STANDARDIZE_INPUT = Param("standardize_input", True, ["boolean"], legacy=False)
+#: The Gaussian likelihood's variance: one shared by the features, one per
+#: feature, or a fixed value.
+DECODER_VARIANCE = Param("decoder_variance", "shared", [
+    StrOptions({"learned", "shared"}), Interval(Real, 0, None, closed="neither")])
 #: Inverted dropout on the encoder's input in training (see :class:`skae.nn.InputDropout`).
 INPUT_DROPOUT = Param("input_dropout", 0.0, [Interval(Real, 0, 1, closed="left")])
 CONTRACTIVE = Param("contractive", 0.0, [Interval(Real, 0, None, closed="left")])

@@ -1,5 +1,6 @@
 """VAEClassifier: the semi-supervised variational autoencoder M2 of Kingma et al. (2014)."""
 
+from dataclasses import replace
 from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -41,8 +42,15 @@ class VAEClassifier(BaseNetworkClassifier):
         Activation of the hidden layers.
     likelihood : {"gaussian", "bernoulli", "multinomial", "poisson"} or Likelihood \
 subclass, default="gaussian"
-        The distribution p(x | y, z) (see :class:`VAETransformer`); the
-        Gaussian's variance is learned.
+        The distribution p(x | y, z) (see :class:`VAETransformer`).
+    decoder_variance : "shared", "learned" or float, default="shared"
+        Variance of the Gaussian likelihood (ignored by the others), as in
+        :class:`VAETransformer`: ``"shared"``, one variance for all features,
+        learned; ``"learned"``, one per feature; a float fixes it. With one
+        variance per feature, features that hardly vary (border pixels) get
+        tiny variances, and the bound, in thousands of nats, swamps the
+        classifier's cross-entropy: on digits with 5% of the labels the
+        classifier then predicts one class for every row.
     alpha : float or "auto", default="auto"
         Weight of the labelled rows' cross-entropy. ``"auto"`` is 0.1 times
         the number of labelled rows (Kingma et al. weigh it with 0.1 times
@@ -174,6 +182,8 @@ default="constant"
         params.HIDDEN_LAYER_SIZES,
         params.ACTIVATION,
         params.LIKELIHOOD,
+        # A model saved before the parameter existed learned one variance per feature.
+        replace(params.DECODER_VARIANCE, legacy="learned"),
         params.Param("alpha", "auto", [StrOptions({"auto"}), Interval(Real, 0, None,
                                                                      closed="left")]),
         *params.TRAINING,
@@ -195,7 +205,7 @@ default="constant"
         return LabelledELBOObjective(likelihood, alpha=self.alpha_)
 
     def _likelihood_options(self):
-        return {"variance": "learned"}
+        return {"variance": self.decoder_variance}
 
     def _uses_unlabelled(self):
         return True

@@ -37,6 +37,19 @@ class CollapsedCodesWarning(UserWarning):
     """
 
 
+class CollapsedClassesWarning(UserWarning):
+    """A classifier learned nothing from its labels.
+
+    Issued by ``fit`` of :class:`AutoencoderClassifier` and
+    :class:`VAEClassifier` when, after training, the classifier's accuracy
+    on its labelled training rows is no better than always predicting the
+    most common label (within a tenth of what is left to gain). In a
+    semi-supervised model the usual cause is a reconstruction term so large
+    (a likelihood that does not fit the data's scale) that the labelled
+    rows' cross-entropy hardly counts.
+    """
+
+
 class ScoreUnitsWarning(UserWarning):
     """Scores of different units were computed on the same data.
 

@@ -121,3 +121,57 @@ def test_pickle_seeds_and_bad_input(split):
         VAEClassifier(hidden_layer_sizes=()).fit(X, y)
     with pytest.raises(ValueError, match="in \\[0, 1\\]"):
         VAEClassifier(**FAST).fit(X * 3, y)
+
+
+@pytest.fixture(scope="module")
+def few_labels(digits):
+    """600 digits (pixels in [0, 1]), 30 of them labelled, the rest -1."""
+    X, y = digits[0][:600], digits[1][:600]
+    labelled = np.random.default_rng(0).choice(600, 30, replace=False)
+    partial = np.full_like(y, -1)
+    partial[labelled] = y[labelled]
+    return X, y, partial
+
+
+def collapse_warnings(fit):
+    import warnings
+
+    from skae import CollapsedClassesWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = fit()
+    return model, [w for w in caught if issubclass(w.category, CollapsedClassesWarning)]
+
+
+def test_one_variance_per_pixel_swamps_the_labels_and_says_so(few_labels):
+    X, y, partial = few_labels
+    model, collapsed = collapse_warnings(lambda: VAEClassifier(
+        decoder_variance="learned", hidden_layer_sizes=(64,), max_iter=30,
+        random_state=0).fit(X, partial))
+    assert np.mean(model.predict(X) == y) < 0.3
+    assert len(collapsed) == 1
+    assert "most common class" in str(collapsed[0].message)
+    assert collapsed[0].filename == __file__
+
+
+def test_the_default_shared_variance_learns_from_few_labels(few_labels):
+    X, y, partial = few_labels
+    model, collapsed = collapse_warnings(lambda: VAEClassifier(
+        hidden_layer_sizes=(64,), max_iter=30, random_state=0).fit(X, partial))
+    assert model.decoder_variance == "shared"
+    assert model.net_.criterion_.likelihood.logvar.numel() == 1
+    assert np.mean(model.predict(X) == y) > 0.7
+    assert not collapsed
+
+
+def test_a_model_saved_before_decoder_variance_learns_one_per_feature(few_labels):
+    X, _, partial = few_labels
+    model = VAEClassifier(decoder_variance="learned", hidden_layer_sizes=(16,), max_iter=2,
+                          random_state=0).fit(X, partial)
+    state = model.__getstate__()
+    del state["decoder_variance"]
+    old = VAEClassifier.__new__(VAEClassifier)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.decoder_variance == "learned"
+    np.testing.assert_array_equal(old.predict_proba(X[:5]), model.predict_proba(X[:5]))
