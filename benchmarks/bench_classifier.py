@@ -63,6 +63,7 @@ def _semi_supervised_models(seed):
                                                                       random_state=seed),
         "AutoencoderClassifier(reconstruction_weight=1)": AutoencoderClassifier(
             reconstruction_weight=1.0, random_state=seed),
+        "VAEClassifier() (M2)": VAEClassifier(random_state=seed),
         "VAEClassifier(likelihood='bernoulli') (M2)": VAEClassifier(likelihood="bernoulli",
                                                                     random_state=seed),
         "VAETransformer(16) + VAEClassifier() (M1+M2)": make_pipeline(
