@@ -44,18 +44,28 @@ def count_dead_codes(codes, metric, reconstructions, data_variance):
 
     All of them when the ``reconstructions`` (of rows of ``codes``) vary
     by a negligible share of ``data_variance`` (the data's variance summed
-    over features, in the units of the reconstructions); else the codes
-    whose variance in those units (an eigenvalue of the codes' covariance
-    times the decoder's ``metric``) is a negligible share of it.
+    over features, in the units of the reconstructions); else the number of
+    principal directions of the codes (or, for more codes than features,
+    of codes) whose variation moves the reconstruction by a negligible share
+    of it, measured with the decoder's ``metric``.
     """
     if len(codes) < 2 or not data_variance > 0:
         return 0
     spread = reconstructions.double().var(dim=0).sum().item()
     if spread <= _CONSTANT_RECONSTRUCTION * data_variance:
         return codes.shape[1]
-    codes = codes.double()
-    covariance = torch.cov(codes.T).reshape(codes.shape[1], codes.shape[1])
-    variance = torch.linalg.eigvals(covariance @ metric.double()).real
+    codes, metric = codes.double(), metric.double()
+    if codes.shape[1] <= reconstructions.shape[1]:
+        # The variances along the codes' principal axes in the data's units
+        # (the eigenvalues of their covariance times the metric): codes that
+        # all move the reconstruction along one direction carry one number.
+        covariance = torch.cov(codes.T).reshape(codes.shape[1], codes.shape[1])
+        variance = torch.linalg.eigvals(covariance @ metric).real
+    else:
+        # More codes than features (an overcomplete dictionary) span at most
+        # as many directions as there are features: count each code's own
+        # effect, its variance times the squared length of its atom.
+        variance = codes.var(dim=0) * torch.diagonal(metric)
     return int((variance <= _DEAD_VARIANCE * data_variance).sum())
 
 
