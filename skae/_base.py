@@ -59,6 +59,9 @@ class BaseNetworkEstimator(
     """
 
     _parameters = ()
+    #: Whether layers with many inputs train at a rate lowered by their fan-in
+    #: (see :func:`skae._learning_rates.fan_in_param_groups`).
+    _rates_by_fan_in = False
 
     # Defined here, not only in InferenceMixin, so that scikit-learn's
     # set_output wraps it: it wraps the transform of its own subclasses only.
@@ -284,6 +287,7 @@ class BaseNetworkEstimator(
             resample=self._resampling(),
             callbacks=callbacks,
             mixed_precision=self.mixed_precision,
+            rates_by_fan_in=self._rates_by_fan_in,
         )
 
     def _check_width(self, n_features):

@@ -392,14 +392,17 @@ class EpochProgressBar(ProgressBar):
 
 def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_size,
               shuffle, generator, device, verbose, input_noise=None, resample=None,
-              callbacks=(), valid_batch_size=None, mixed_precision=False):
+              callbacks=(), valid_batch_size=None, mixed_precision=False,
+              rates_by_fan_in=False):
     """Make an initialised :class:`TrainingNet` around ``module`` and ``objective``.
 
     ``generator`` (a CPU :class:`torch.Generator`) shuffles the batches and
     draws the input noise and the training rows' resampling (validation rows
     are used as they are); the caller passes the same one to the module's
     ``forward`` (see :func:`skae._fitting.run_epochs`). ``mixed_precision``
-    runs the training forward pass under bfloat16 autocast.
+    runs the training forward pass under bfloat16 autocast;
+    ``rates_by_fan_in`` lowers the rate of layers with many inputs
+    (:func:`skae._learning_rates.fan_in_param_groups`).
     """
     extra = {"optimizer__momentum": 0.9} if solver == "sgd" else {}
     # The fused kernels update all parameters in one call: about a fifth
@@ -410,7 +413,7 @@ def build_net(module, objective, *, solver, learning_rate, weight_decay, batch_s
         callbacks.append(("progress", EpochProgressBar()))
     # PrintLog formats its table every epoch even when it prints nothing.
     extra["callbacks__print_log"] = EpochTable() if verbose else None
-    groups = fan_in_param_groups(module, learning_rate)
+    groups = fan_in_param_groups(module, learning_rate) if rates_by_fan_in else []
     if groups:
         extra["optimizer__param_groups"] = groups
     net = TrainingNet(

@@ -31,6 +31,7 @@ def _train_stage(estimator, stage, likelihood, dataset, *, input_noise, pretrain
         shuffle=estimator.shuffle, generator=estimator._rng.generator, device=net.device,
         verbose=estimator.verbose, input_noise=input_noise,
         mixed_precision=estimator.mixed_precision,
+        rates_by_fan_in=estimator._rates_by_fan_in,
     )
     run_epochs(stage_net, dataset, max_epochs=estimator.max_iter,
                generator=estimator._rng.generator,

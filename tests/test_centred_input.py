@@ -170,3 +170,10 @@ def test_a_model_saved_with_one_rate_for_all_loads_and_trains_on(wide_pixels, mo
                                   model.transform(wide_pixels[:5]))
     loaded.partial_fit(wide_pixels)
     assert loaded.n_iter_ == 3
+
+
+def test_the_variational_models_keep_one_rate(wide_pixels):
+    from skae import VAETransformer
+
+    model = VAETransformer(4, max_iter=1, random_state=0).fit(wide_pixels)
+    assert len(model.net_.optimizer_.param_groups) == 1
