@@ -18,8 +18,9 @@ from sklearn.utils.validation import validate_data
 from ._chunks import ChunkedDataset, ChunkedRows, as_source, is_chunked, naming_chunk
 from ._data import ArrayDataset, ColumnMoments, check_float32_range, column_moments, split
 from ._distributed import current_group
-from ._fitting import run_epochs
+from ._fitting import Snapshot, run_epochs
 from ._inference import InferenceMixin, ScoringMixin
+from ._interrupts import allowed, deferred
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import LearningRateSchedule, build_net, check_mixed_precision, resolve_device
 from ._parameters import AUTO_COMPONENTS, declare, resolve_n_components
@@ -45,11 +46,15 @@ class BaseNetworkEstimator(
     :class:`BaseAutoencoder` adds the unsupervised ``fit`` and the scores.
 
     ``fit`` and ``partial_fit`` are transactions: every check runs before
-    any fitted state changes, and when training fails (bad input,
-    divergence, an interrupt before the first epoch is complete) the
-    estimator is left as it was before the call. A KeyboardInterrupt after
-    a complete epoch leaves the model of the last complete epoch (the best
-    one with early stopping), warns, and propagates.
+    any fitted state changes, and the weights, the optimiser's and the
+    learning-rate schedule's state, the history, the random generator and
+    the fitted attributes change together or not at all. When training
+    fails (bad input, divergence, an error or an interrupt anywhere before
+    the first epoch is complete and its results recorded) the estimator is
+    left as it was before the call. A KeyboardInterrupt after a complete
+    epoch of ``fit`` leaves the model of the last complete epoch (the best
+    one with early stopping), as a run of that many epochs would have left
+    it, warns with that number of epochs, and propagates.
 
     Warning: This class should not be used directly. Use derived classes
     instead.
@@ -354,21 +359,42 @@ class BaseNetworkEstimator(
         """The validation score of an epoch's history row (hook): minus its loss."""
         return -float(row["valid_loss"])
 
-    def _transaction(self, train, X):
-        saved = self.__dict__.copy()
-        try:
-            outcome = train(X)
-        except BaseException as error:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            hint = self._divergence_hint() if isinstance(error, TrainingDivergedError) else None
-            if hint:
-                raise TrainingDivergedError(f"{error} {hint}") from error
-            raise
+    def _transaction(self, train, data, *, continues=False):
+        """Run ``train(data)``; commit what it changed, or nothing.
+
+        With ``continues`` (``partial_fit``) the network trains on in place:
+        its training state is kept as it was, and passed on to ``train`` as
+        ``start``, so that a failure anywhere in the call can put it back.
+        Otherwise the call builds a new network and setting the attributes
+        back is enough. Interrupts are held back while the state is taken
+        and while it is put back.
+        """
+        with deferred():
+            saved = self.__dict__.copy()
+            net = saved.get("net_") if continues else None
+            start = None if net is None else Snapshot(net, self._rng.generator)
+            # An interrupt in the exit of a torch.no_grad block would leave
+            # gradients off for the rest of the session.
+            grad = torch.is_grad_enabled()
+            try:
+                with allowed():
+                    outcome = train(data) if start is None else train(data, start=start)
+            except BaseException as error:
+                torch.set_grad_enabled(grad)
+                if start is not None:
+                    start.restore(net, saved["_rng"].generator)
+                self.__dict__.clear()
+                self.__dict__.update(saved)
+                hint = (self._divergence_hint() if isinstance(error, TrainingDivergedError)
+                        else None)
+                if hint:
+                    raise TrainingDivergedError(f"{error} {hint}") from error
+                raise
+            torch.set_grad_enabled(grad)
         if outcome.interrupted:
             kept = "the best" if self.early_stopping else "the last complete"
             warnings.warn(
-                f"{type(self).__name__} training was interrupted after {outcome.epochs} "
+                f"{type(self).__name__} training was interrupted after {self.n_iter_} "
                 f"complete epoch(s); the model keeps the weights of {kept} epoch and is "
                 "usable. Call partial_fit to train it further.",
                 UserWarning,
@@ -410,7 +436,7 @@ class BaseNetworkEstimator(
             )
         return outcome
 
-    def _partial_fit(self, X):
+    def _partial_fit(self, X, start=None):
         ranks = self._ranks(partial=True)
         first_call = not hasattr(self, "net_")
         X = self._training_input(X, reset=first_call)
@@ -418,7 +444,7 @@ class BaseNetworkEstimator(
             self._setup(X, seed=None if ranks is None
                         else ranks.broadcast_seed(seed_from(self.random_state)))
         outcome = run_epochs(self.net_, self._dataset(X), max_epochs=1,
-                             generator=self._rng.generator, ranks=ranks)
+                             generator=self._rng.generator, ranks=ranks, start=start)
         self._record_history()
         self._inspect(X, converged=False)
         return outcome
@@ -501,4 +527,4 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The estimator.
         """
-        return self._transaction(self._partial_fit, X)
+        return self._transaction(self._partial_fit, X, continues=True)

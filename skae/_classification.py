@@ -154,7 +154,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             )
         return outcome
 
-    def _partial_fit(self, data):
+    def _partial_fit(self, data, start=None):
         X, y, classes = data
         first_call = not hasattr(self, "net_")
         if first_call and classes is None:
@@ -181,7 +181,8 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             )
         train, _ = self._training_sets(ArrayDataset(X, self.net_.device), indices,
                                           validation=False)
-        outcome = run_epochs(self.net_, train, max_epochs=1, generator=self._rng.generator)
+        outcome = run_epochs(self.net_, train, max_epochs=1, generator=self._rng.generator,
+                             start=start)
         self._record_history()
         return outcome
 
@@ -229,7 +230,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         self : object
             The classifier.
         """
-        return self._transaction(self._partial_fit, (X, y, classes))
+        return self._transaction(self._partial_fit, (X, y, classes), continues=True)
 
     # ------------------------------------------------------------ predict
     def _class_outputs(self, X, fn, what):

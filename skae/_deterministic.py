@@ -7,6 +7,7 @@ import torch
 from ._base import BaseAutoencoder
 from ._chunks import ChunkedRows
 from ._data import map_batches
+from ._interrupts import deferred
 from ._pretraining import greedy_pretrain
 from .nn import ConvAutoencoder, MLPAutoencoder, ReconstructionObjective
 from .nn.code_axes import CodeAxes, decoder_metric, principal_axes
@@ -100,14 +101,20 @@ class DeterministicAutoencoder(BaseAutoencoder):
             rows = X[np.linspace(0, X.shape[0] - 1, min(X.shape[0], _AXES_ROWS)).astype(int)]
         link = self.net_.criterion_.likelihood.link
         was_training = module.training
-        module.eval()
-        try:
-            codes = torch.as_tensor(map_batches(
-                module.raw_code, rows, batch_size=self._rows_per_batch(X.shape[1]),
-                device=self.net_.device)).to(self.net_.device)
-            n_metric = max(1, min(len(codes), _METRIC_OUTPUTS // (codes.shape[1] * X.shape[1])))
-            spread = torch.linspace(0, len(codes) - 1, n_metric, device=codes.device).long()
-            metric = decoder_metric(lambda z: link(module.decoder(z)), codes[spread])
-            axes.set(*principal_axes(codes, metric))
-        finally:
-            module.train(was_training)
+        # torch's inference mode and torch.func's transforms keep global
+        # state that an interrupt inside them would leave broken for the
+        # rest of the session: an interrupt waits until the axes are set
+        # (a few seconds at most, see _METRIC_OUTPUTS).
+        with deferred():
+            module.eval()
+            try:
+                codes = torch.as_tensor(map_batches(
+                    module.raw_code, rows, batch_size=self._rows_per_batch(X.shape[1]),
+                    device=self.net_.device)).to(self.net_.device)
+                n_metric = max(1, min(len(codes),
+                                      _METRIC_OUTPUTS // (codes.shape[1] * X.shape[1])))
+                spread = torch.linspace(0, len(codes) - 1, n_metric, device=codes.device).long()
+                metric = decoder_metric(lambda z: link(module.decoder(z)), codes[spread])
+                axes.set(*principal_axes(codes, metric))
+            finally:
+                module.train(was_training)
