@@ -8,7 +8,12 @@ from ._denoising import DenoisingAE
 from ._sparse import SparseCoder
 from ._vae import VAETransformer
 from ._vae_classifier import VAEClassifier
-from .exceptions import PosteriorCollapseWarning, ScoreUnitsWarning, TrainingDivergedError
+from .exceptions import (
+    InvalidFileError,
+    PosteriorCollapseWarning,
+    ScoreUnitsWarning,
+    TrainingDivergedError,
+)
 
 __version__ = "0.1.0"
 
@@ -17,6 +22,7 @@ __all__ = [
     "AutoencoderTransformer",
     "ChunkedData",
     "DenoisingAE",
+    "InvalidFileError",
     "PosteriorCollapseWarning",
     "ScoreUnitsWarning",
     "SparseCoder",
