@@ -18,10 +18,10 @@ of its size; and every malformed or inconsistent file raises
 
 What is not: a file that loads holds a model of the stated class, not a
 trustworthy one. Its weights and fitted values are whatever its author
-chose, so its outputs deserve the trust its source does. A file of valid
-parameters may also describe a large network (and the weights for it), and
-loading then takes the memory that network needs; check the file's size
-before loading a file that may be large. Pickles and joblib files, unlike
+chose, so its outputs deserve the trust its source does. A file that
+passes the checks holds every weight of its network, so loading it takes a
+few times its size in memory: check the size of a file that may be large
+before loading it. Pickles and joblib files, unlike
 these files, run code when they are loaded: load those only from sources
 you trust.
 """
