@@ -167,6 +167,12 @@ def _numbers(value, where, length=None):
             f"{where} holds {len(value)} values where {length} are expected.")
 
 
+def _array(value, where, shape):
+    require(isinstance(value, Stored) and value.dtype in ("F32", "F64")
+            and tuple(value.shape) == shape,
+            f"{where} must be a float array of shape {shape}, not {_short(value)}.")
+
+
 def check_state(cls, state):
     """Check the fitted attributes a file sets, each on its own."""
     params = set(cls._get_param_names())
@@ -195,6 +201,15 @@ def check_state(cls, state):
                 and rng["rng"].dtype == "U8",
                 "_rng must be a generator's state: an array of "
                 f"{_RNG_STATE.numel()} bytes.")
+    width = state.get("n_features_in_")
+    if "latent_activity_" in state:
+        _array(state["latent_activity_"], "latent_activity_", (state.get("n_components_"),))
+    if "_noise_range" in state:
+        value = state["_noise_range"]
+        require(isinstance(value, tuple) and len(value) == 2,
+                "_noise_range must be two arrays.")
+        for bound in value:
+            _array(bound, "_noise_range", (width,))
     classes = state.get("classes_")
     if classes is not None:
         require(len(getattr(classes, "shape", ())) == 1 and classes.shape[0] >= 2,
@@ -202,7 +217,7 @@ def check_state(cls, state):
     names = state.get("feature_names_in_")
     if names is not None:
         require(not isinstance(names, Stored) and getattr(names, "ndim", 0) == 1
-                and len(names) == state.get("n_features_in_")
+                and len(names) == width
                 and all(isinstance(n, str) for n in names),
                 "feature_names_in_ must hold one string per feature.")
 

@@ -28,6 +28,8 @@ def saved(tmp_path_factory, digits):
     dump(skae.AutoencoderTransformer(4, **SMALL).fit(X), folder / "ae")
     dump(skae.AutoencoderClassifier(**{**SMALL, "hidden_layer_sizes": (8, 4)}).fit(X, y),
          folder / "clf")
+    dump(skae.VAETransformer(4, **SMALL).fit(X), folder / "vae")
+    dump(skae.DenoisingAE(4, **SMALL).fit(X), folder / "dae")
     return folder
 
 
@@ -240,7 +242,17 @@ def test_a_classifier_needs_its_classes(saved, tmp_path):
     _refused(_craft(saved, tmp_path, _state(_n_features_out=9), name="clf"))
 
 
+@pytest.mark.parametrize(("name", "array"), [("vae", "state.latent_activity_"),
+                                             ("dae", "state._noise_range.1")])
+def test_fitted_arrays_of_another_shape_are_refused(saved, tmp_path, name, array):
+    def change(header, arrays):
+        arrays[array] = np.zeros(3, arrays[array].dtype)
+
+    _refused(_craft(saved, tmp_path, change, name=name), "shape")
+
+
 def test_the_saved_files_load(saved):
     # The corpus above starts from files that load.
-    assert load(saved / "ae").n_features_in_ == 64
+    for name in ("ae", "vae", "dae"):
+        assert load(saved / name).n_features_in_ == 64
     assert load(saved / "clf").predict(np.zeros((1, 64))).shape == (1,)
