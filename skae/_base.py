@@ -18,9 +18,8 @@ from sklearn.utils.validation import validate_data
 from ._chunks import ChunkedDataset, ChunkedRows, as_source, is_chunked, naming_chunk
 from ._data import ArrayDataset, ColumnMoments, check_float32_range, column_moments, split
 from ._distributed import current_group
-from ._fitting import Snapshot, run_epochs
+from ._fitting import run_epochs
 from ._inference import InferenceMixin, ScoringMixin
-from ._interrupts import allowed, deferred
 from ._likelihood import check_values, likelihood_class, make_likelihood
 from ._net import LearningRateSchedule, build_net, check_mixed_precision, resolve_device
 from ._parameters import AUTO_COMPONENTS, declare, resolve_n_components
@@ -29,7 +28,7 @@ from ._processes import fit_in_processes
 from ._random import TorchRNG, seed_from
 from ._schedules import scheduler_factory
 from ._stopping import NoImprovementStopping
-from .exceptions import TrainingDivergedError
+from ._transaction import transaction
 from .nn.init import build
 
 
@@ -359,50 +358,6 @@ class BaseNetworkEstimator(
         """The validation score of an epoch's history row (hook): minus its loss."""
         return -float(row["valid_loss"])
 
-    def _transaction(self, train, data, *, continues=False):
-        """Run ``train(data)``; commit what it changed, or nothing.
-
-        With ``continues`` (``partial_fit``) the network trains on in place:
-        its training state is kept as it was, and passed on to ``train`` as
-        ``start``, so that a failure anywhere in the call can put it back.
-        Otherwise the call builds a new network and setting the attributes
-        back is enough. Interrupts are held back while the state is taken
-        and while it is put back.
-        """
-        with deferred():
-            saved = self.__dict__.copy()
-            net = saved.get("net_") if continues else None
-            start = None if net is None else Snapshot(net, self._rng.generator)
-            # An interrupt in the exit of a torch.no_grad block would leave
-            # gradients off for the rest of the session.
-            grad = torch.is_grad_enabled()
-            try:
-                with allowed():
-                    outcome = train(data) if start is None else train(data, start=start)
-            except BaseException as error:
-                torch.set_grad_enabled(grad)
-                if start is not None:
-                    start.restore(net, saved["_rng"].generator)
-                self.__dict__.clear()
-                self.__dict__.update(saved)
-                hint = (self._divergence_hint() if isinstance(error, TrainingDivergedError)
-                        else None)
-                if hint:
-                    raise TrainingDivergedError(f"{error} {hint}") from error
-                raise
-            torch.set_grad_enabled(grad)
-        if outcome.interrupted:
-            kept = "the best" if self.early_stopping else "the last complete"
-            warnings.warn(
-                f"{type(self).__name__} training was interrupted after {self.n_iter_} "
-                f"complete epoch(s); the model keeps the weights of {kept} epoch and is "
-                "usable. Call partial_fit to train it further.",
-                UserWarning,
-                stacklevel=3,
-            )
-            raise KeyboardInterrupt
-        return self
-
     def _fit(self, X, ranks=None, seed=None):
         """Train on X alone, or with ``ranks`` as one of several processes.
 
@@ -431,7 +386,7 @@ class BaseNetworkEstimator(
                 f"{type(self).__name__} stopped after max_iter={self.max_iter} "
                 "epochs without converging; consider a larger max_iter.",
                 ConvergenceWarning,
-                # _fit <- _train <- _transaction <- fit <- fit's wrapper <- the caller
+                # _fit <- _train <- transaction <- fit <- fit's wrapper <- the caller
                 stacklevel=6,
             )
         return outcome
@@ -504,7 +459,7 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The fitted estimator.
         """
-        return self._transaction(self._train, X)
+        return transaction(self, self._train, X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -527,4 +482,4 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The estimator.
         """
-        return self._transaction(self._partial_fit, X, continues=True)
+        return transaction(self, self._partial_fit, X, continues=True)

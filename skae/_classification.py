@@ -16,6 +16,7 @@ from ._chunks import is_chunked
 from ._data import ArrayDataset, check_float32_range
 from ._fitting import run_epochs
 from ._stopping import NoImprovementStopping
+from ._transaction import transaction
 from .nn.classifier import UNLABELED
 
 
@@ -206,7 +207,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         self : object
             The fitted classifier.
         """
-        return self._transaction(self._fit, (X, y))
+        return transaction(self, self._fit, (X, y))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
@@ -230,7 +231,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         self : object
             The classifier.
         """
-        return self._transaction(self._partial_fit, (X, y, classes), continues=True)
+        return transaction(self, self._partial_fit, (X, y, classes), continues=True)
 
     # ------------------------------------------------------------ predict
     def _class_outputs(self, X, fn, what):

@@ -142,7 +142,7 @@ def fit_in_processes(estimator, X, n_processes):
     estimator.__dict__.update(
         {k: v for k, v in vars(fitted).items() if k not in params})
     for category, message in caught:
-        # fit_in_processes <- _train <- _transaction <- fit <- fit's wrapper <- the caller
+        # fit_in_processes <- _train <- transaction <- fit <- fit's wrapper <- the caller
         warnings.warn(message, category, stacklevel=6)
     return outcome
 

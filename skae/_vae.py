@@ -478,7 +478,7 @@ default="constant"
             "if early stopping ended training early, or a likelihood that fits the "
             "data better.",
             PosteriorCollapseWarning,
-            # _inspect <- _fit <- _train <- _transaction <- fit <- fit's wrapper <- the caller
+            # _inspect <- _fit <- _train <- transaction <- fit <- fit's wrapper <- the caller
             stacklevel=7,
         )
 
