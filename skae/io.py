@@ -258,7 +258,7 @@ def _load(path):
         header = schema.check_object(json.loads(text), "the header",
                                      ("format", "class", "versions", "params", "state"),
                                      ("net",))
-        estimator, state, net = _checked(header, stored, len(text), path)
+        estimator, state, net = _checked(header, stored, len(text), path, file)
         # Every check has passed: the arrays are read, and the network built.
         state = schema.read(state, file)
         net = schema.read(net, file)
@@ -281,7 +281,7 @@ def _load(path):
     return estimator
 
 
-def _checked(header, stored, header_size, path):
+def _checked(header, stored, header_size, path, file):
     """The estimator with its parameters, its checked state, and the checked net."""
     version = header["format"]
     schema.require(isinstance(version, int) and not isinstance(version, bool)
@@ -304,7 +304,10 @@ def _checked(header, stored, header_size, path):
     cls = _safe_classes()[name]
     decoder = schema.Decoder(stored, 8 * header_size + schema.VALUES_ALLOWANCE)
     schema.check_object(header["params"], "params", optional=cls._get_param_names())
-    params = {k: decoder.value(v, f"params.{k}") for k, v in header["params"].items()}
+    # Arrays among the parameters (a sequence of layer sizes) are tiny and
+    # read at once: the validation below sees them as they will be used.
+    params = schema.read({k: decoder.value(v, f"params.{k}")
+                          for k, v in header["params"].items()}, file)
     # The constructor takes the declared parameters only, and they pass the
     # estimator's own validation before anything is built from them.
     estimator = cls(**params)

@@ -256,3 +256,12 @@ def test_the_saved_files_load(saved):
     for name in ("ae", "vae", "dae"):
         assert load(saved / name).n_features_in_ == 64
     assert load(saved / "clf").predict(np.zeros((1, 64))).shape == (1,)
+
+
+def test_parameters_given_as_arrays_round_trip(digits, tmp_path):
+    X = digits[0][:100]
+    model = skae.AutoencoderTransformer(2, **{**SMALL, "hidden_layer_sizes": np.array([8, 4])})
+    dump(model.fit(X), tmp_path / "model")
+    copy = load(tmp_path / "model")
+    np.testing.assert_array_equal(copy.hidden_layer_sizes, [8, 4])
+    np.testing.assert_array_equal(copy.transform(X), model.transform(X))
