@@ -275,3 +275,24 @@ def test_a_sigint_in_a_deferred_section_is_raised_at_its_end():
                 reached.append("allowed")
     assert reached[-1] == "end"
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_an_interrupt_while_an_epoch_is_kept_keeps_the_epoch_before(make, data, monkeypatch):
+    import skae._fitting as fitting
+
+    # A snapshot copies the module's, the criterion's and the optimiser's
+    # state: the 8th copy is the second of the snapshot after epoch 2.
+    clone, calls = fitting._clone, []
+
+    def clone_then_interrupt(obj):
+        calls.append(1)
+        if len(calls) == 8:
+            raise KeyboardInterrupt
+        return clone(obj)
+
+    monkeypatch.setattr(fitting, "_clone", clone_then_interrupt)
+    model = make()
+    with pytest.warns(UserWarning, match="interrupted after 1 "), pytest.raises(KeyboardInterrupt):
+        _train(model, data)
+    monkeypatch.undo()
+    assert _same(_state(model), _state(_train(make(max_iter=1), data)))
