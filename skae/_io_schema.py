@@ -43,7 +43,8 @@ class Stored:
     dtype: str
 
 
-def _short(value):
+def short(value):
+    """``repr(value)``, cut to fit in a message."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -89,7 +90,7 @@ class Decoder:
                 return tuple(self.value(v, f"{where}.{i}") for i, v in enumerate(encoded["tuple"]))
             if kind == {"dict"} and isinstance(encoded["dict"], dict):
                 return {k: self.value(v, f"{where}.{k}") for k, v in encoded["dict"].items()}
-        raise InvalidFileError(f"{where} holds {_short(encoded)}, which is not a value "
+        raise InvalidFileError(f"{where} holds {short(encoded)}, which is not a value "
                                "skae.io.dump writes (or names an array the file lacks).")
 
     def _values(self, values, dtype, where):
@@ -103,7 +104,7 @@ class Decoder:
             elif isinstance(item, (str, int, float, bool)):
                 flat.append(item)
             else:
-                raise InvalidFileError(f"{where} holds {_short(item)} in an array of values.")
+                raise InvalidFileError(f"{where} holds {short(item)} in an array of values.")
         if not isinstance(values, list):
             raise InvalidFileError(f"{where}: the values of an array must be a list.")
         unicode = _UNICODE_DTYPE.fullmatch(dtype) if isinstance(dtype, str) else None
@@ -119,7 +120,7 @@ class Decoder:
         elif dtype == "object":
             size = 8 * len(flat)
         else:
-            raise InvalidFileError(f"{where} has dtype {_short(dtype)}; arrays in the header are "
+            raise InvalidFileError(f"{where} has dtype {short(dtype)}; arrays in the header are "
                                    "of strings ('<U' followed by a width) or 'object'.")
         self.budget -= size
         if self.budget < 0:
@@ -147,7 +148,7 @@ def require(condition, message):
 
 
 def check_object(value, where, required=(), optional=()):
-    require(isinstance(value, dict), f"{where} must be an object, not {_short(value)}.")
+    require(isinstance(value, dict), f"{where} must be an object, not {short(value)}.")
     missing = set(required) - set(value)
     extra = set(value) - set(required) - set(optional)
     require(not missing, f"{where} lacks {sorted(missing)}.")
@@ -157,12 +158,12 @@ def check_object(value, where, required=(), optional=()):
 
 def _count(value, where, minimum):
     require(isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
-            f"{where} must be an integer >= {minimum}, not {_short(value)}.")
+            f"{where} must be an integer >= {minimum}, not {short(value)}.")
 
 
 def _numbers(value, where, length=None):
     require(isinstance(value, list) and all(is_number(v) for v in value),
-            f"{where} must be a list of numbers, not {_short(value)}.")
+            f"{where} must be a list of numbers, not {short(value)}.")
     require(length is None or len(value) == length,
             f"{where} holds {len(value)} values where {length} are expected.")
 
@@ -170,7 +171,7 @@ def _numbers(value, where, length=None):
 def _array(value, where, shape):
     require(isinstance(value, Stored) and value.dtype in ("F32", "F64")
             and tuple(value.shape) == shape,
-            f"{where} must be a float array of shape {shape}, not {_short(value)}.")
+            f"{where} must be a float array of shape {shape}, not {short(value)}.")
 
 
 def check_state(cls, state):
@@ -180,7 +181,7 @@ def check_state(cls, state):
         require(isinstance(key, str) and key.isidentifier() and not key.startswith("__")
                 and not hasattr(cls, key) and key not in params
                 and (key.endswith("_") or key.startswith("_")),
-                f"the file sets the attribute {_short(key)}, which no skae model has "
+                f"the file sets the attribute {short(key)}, which no skae model has "
                 "(parameters are set from the file's params only).")
     for key in ("n_features_in_", "n_components_", "_batch_size", "_n_features_out"):
         if key in state:
@@ -235,7 +236,7 @@ def check_history(history, state):
                     for b in value), f"history row {i} has malformed batches.")
             else:
                 require(value is None or isinstance(value, (int, float)),
-                        f"history row {i} holds {key}={_short(value)}; rows hold numbers.")
+                        f"history row {i} holds {key}={short(value)}; rows hold numbers.")
     require(state.get("n_iter_") == len(history)
             and state.get("loss_curve_") == [row["train_loss"] for row in history],
             "the history does not match n_iter_ and loss_curve_.")
@@ -277,7 +278,7 @@ def check_tensors(where, stored, expected):
         value = stored[name]
         require(isinstance(value, Stored) and _same_shape(value.shape, tensor.shape)
                 and DTYPES.get(value.dtype) == tensor.dtype,
-                f"the {where}'s {name} is {_short(value)}; the network its parameters "
+                f"the {where}'s {name} is {short(value)}; the network its parameters "
                 f"describe has shape {tuple(tensor.shape)} and dtype {tensor.dtype}.")
 
 
@@ -300,7 +301,7 @@ def check_network(net, estimator):
                 require(isinstance(value, Stored) and value.dtype == "F32"
                         and (_same_shape(value.shape, ()) or
                              _same_shape(value.shape, shapes[int(key)])),
-                        f"the optimizer's {name} of parameter {key} is {_short(value)}.")
+                        f"the optimizer's {name} of parameter {key} is {short(value)}.")
         require(isinstance(optimizer["param_groups"], list)
                 and all(isinstance(g, dict) for g in optimizer["param_groups"]),
                 "the optimizer's param_groups must be a list of objects.")
@@ -333,21 +334,21 @@ def check_like(fresh, loaded, where):
     """
     if isinstance(fresh, dict):
         require(isinstance(loaded, dict) and set(loaded) == set(fresh),
-                f"{where} has other entries than the estimator's: {_short(loaded)}.")
+                f"{where} has other entries than the estimator's: {short(loaded)}.")
         for key in fresh:
             check_like(fresh[key], loaded[key], f"{where}.{key}")
     elif isinstance(fresh, (list, tuple)):
         require(isinstance(loaded, (list, tuple)) and len(loaded) == len(fresh),
-                f"{where} is {_short(loaded)}, not {len(fresh)} values.")
+                f"{where} is {short(loaded)}, not {len(fresh)} values.")
         for i, (a, b) in enumerate(zip(fresh, loaded, strict=True)):
             check_like(a, b, f"{where}.{i}")
     elif isinstance(fresh, bool):
-        require(isinstance(loaded, bool), f"{where} is {_short(loaded)}, not a boolean.")
+        require(isinstance(loaded, bool), f"{where} is {short(loaded)}, not a boolean.")
     elif isinstance(fresh, str):
-        require(loaded == fresh, f"{where} is {_short(loaded)}, not {fresh!r}.")
+        require(loaded == fresh, f"{where} is {short(loaded)}, not {fresh!r}.")
     elif fresh is None or is_number(fresh):
         require(loaded is None or is_number(loaded),
-                f"{where} is {_short(loaded)}, not a number.")
+                f"{where} is {short(loaded)}, not a number.")
     else:
         raise InvalidFileError(f"{where} cannot be checked.")
 

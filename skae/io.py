@@ -262,11 +262,10 @@ def _load(path):
         # Every check has passed: the arrays are read, and the network built.
         state = schema.read(state, file)
         net = schema.read(net, file)
-    for key, value in state.items():
-        if isinstance(value, dict) and set(value) == {"rng"}:
-            rng = TorchRNG.__new__(TorchRNG)
-            rng.__setstate__({"state": value["rng"]})
-            state[key] = rng
+    if "_rng" in state:
+        rng = TorchRNG.__new__(TorchRNG)
+        rng.__setstate__({"state": state["_rng"]["rng"]})
+        state["_rng"] = rng
     estimator.__setstate__({**estimator.get_params(deep=False), **state})
     if net is not None:
         if "n_components_" not in state and hasattr(estimator, "n_components"):
@@ -294,7 +293,7 @@ def _checked(header, stored, header_size, path, file):
     name = header["class"]
     if name not in SAFE_CLASSES:
         raise InvalidFileError(
-            f"{path} names the class {schema._short(name)}, which skae.io.load does not "
+            f"{path} names the class {schema.short(name)}, which skae.io.load does not "
             f"construct; it loads only {list(SAFE_CLASSES)}."
         )
     versions = schema.check_object(header["versions"], "versions",
@@ -317,16 +316,18 @@ def _checked(header, stored, header_size, path, file):
         raise InvalidFileError(f"{path} holds invalid parameters: {error}") from error
     # A device the machine lacks loads on the CPU; one that no machine has is refused.
     schema.require(re.fullmatch(r"cpu|auto|cuda(:\d+)?", estimator.device) is not None,
-                   f"{path} names the device {schema._short(estimator.device)}.")
+                   f"{path} names the device {schema.short(estimator.device)}.")
     schema.check_object(header["state"], "state", optional=header["state"])
     state = {}
     for key, value in header["state"].items():
-        if isinstance(value, dict) and set(value) == {"rng"}:
+        if key == "_rng" and isinstance(value, dict) and set(value) == {"rng"}:
             state[key] = {"rng": decoder.value(value["rng"], f"state.{key}")}
         else:
             state[key] = decoder.value(value, f"state.{key}")
     schema.check_state(cls, state)
     net = header.get("net")
+    schema.require(net is not None or not state,
+                   f"{path} sets fitted attributes but holds no network.")
     if net is not None:
         net = schema.decode_net(net, decoder)
         schema.require(all(k in state for k in ("n_features_in_", "_rng", "_batch_size",

@@ -178,6 +178,9 @@ MALFORMED = {
     "values not a list": _state(extra_={"values": 5, "dtype": "object"}),
     "values of objects": _state(extra_={"values": [{"a": 1}], "dtype": "object"}),
     "ragged values": _state(extra_={"values": [["a"], ["b", "c"]], "dtype": "<U1"}),
+    "a generator under another name": _state(other_={"rng": {"array": "state._rng"}}),
+    "fitted attributes without a network": lambda h, a: (
+        h.pop("net"), [a.pop(k) for k in list(a) if not k.startswith("state.")]) and None,
 }
 
 
