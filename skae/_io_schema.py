@@ -14,6 +14,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ._likelihood import likelihood_class, make_likelihood
@@ -94,8 +95,6 @@ class Decoder:
                                "skae.io.dump writes (or names an array the file lacks).")
 
     def _values(self, values, dtype, where):
-        import numpy as np
-
         flat, pending = [], [values]
         while pending:
             item = pending.pop()
