@@ -155,16 +155,19 @@ def _duration(call):
     return sorted(times)[1]
 
 
-def test_interrupts_anywhere_in_fit(make, data):
-    # The model of each number of epochs, from runs that stopped there by themselves.
-    references = {k: _state(_train(make(max_iter=k), data)) for k in range(1, 4)}
-    duration = _duration(lambda: _train(make(), data))
-    rng = random.Random(0 + 1 * 10)
+@pytest.mark.parametrize("early_stopping", [False, True], ids=["", "early stopping"])
+def test_interrupts_anywhere_in_fit(make, data, early_stopping):
+    # The model of each number of epochs, from runs that stopped there by
+    # themselves (with early stopping, holding the best epoch's weights).
+    references = {k: _state(_train(make(max_iter=k, early_stopping=early_stopping), data))
+                  for k in range(1, 4)}
+    duration = _duration(lambda: _train(make(early_stopping=early_stopping), data))
+    rng = random.Random(int(early_stopping))
     outcomes = set()
     for _ in range(TRIALS):
-        model = make()
+        model = make(early_stopping=early_stopping)
         raised, messages = _interrupt_after(lambda m=model: _train(m, data),
-                                            rng.uniform(0, 1.1 * duration))
+                                            rng.uniform(0, 1.5 * duration))
         state = _state(model)
         if state is None:
             assert raised
@@ -174,7 +177,7 @@ def test_interrupts_anywhere_in_fit(make, data):
         reported = _reported_epochs(messages)
         assert reported is None or reported == state["n_iter"]
         outcomes.add(state["n_iter"])
-    # The trials hit several points of training.
+    # The trials hit several points: a third of the signals come after the call.
     assert len(outcomes) >= 2
 
 
@@ -183,12 +186,12 @@ def test_interrupts_anywhere_in_partial_fit(make, data):
     before = _state(pickle.loads(blob))
     after = _state(_train(pickle.loads(blob), data, "partial_fit"))
     duration = _duration(lambda: _train(pickle.loads(blob), data, "partial_fit"))
-    rng = random.Random(1 + 1 * 10)
+    rng = random.Random(1)
     outcomes = set()
     for _ in range(TRIALS):
         model = pickle.loads(blob)
         raised, messages = _interrupt_after(lambda m=model: _train(m, data, "partial_fit"),
-                                            rng.uniform(0, 1.1 * duration))
+                                            rng.uniform(0, 1.5 * duration))
         state = _state(model)
         if _same(state, before):
             assert raised
@@ -205,11 +208,11 @@ def test_interrupts_anywhere_in_partial_fit(make, data):
 def test_first_partial_fit_interrupted_leaves_the_model_unfitted_or_trained(make, data):
     after = _state(_train(make(), data, "partial_fit"))
     duration = _duration(lambda: _train(make(), data, "partial_fit"))
-    rng = random.Random(2 + 1 * 10)
+    rng = random.Random(2)
     for _ in range(TRIALS // 2):
         model = make()
         _interrupt_after(lambda m=model: _train(m, data, "partial_fit"),
-                         rng.uniform(0, 1.1 * duration))
+                         rng.uniform(0, 1.5 * duration))
         state = _state(model)
         assert state is None or _same(state, after)
 
