@@ -11,6 +11,7 @@ from ._vae_classifier import VAEClassifier
 from .exceptions import (
     CollapsedClassesWarning,
     CollapsedCodesWarning,
+    InvalidFileError,
     PosteriorCollapseWarning,
     ScoreUnitsWarning,
     TrainingDivergedError,
@@ -25,6 +26,7 @@ __all__ = [
     "CollapsedClassesWarning",
     "CollapsedCodesWarning",
     "DenoisingAE",
+    "InvalidFileError",
     "PosteriorCollapseWarning",
     "ScoreUnitsWarning",
     "SparseCoder",

@@ -30,7 +30,7 @@ from ._random import TorchRNG, seed_from
 from ._schedules import scheduler_factory
 from ._stacklevel import user_stacklevel
 from ._stopping import NoImprovementStopping
-from .exceptions import TrainingDivergedError
+from ._transaction import transaction
 from .nn.init import build
 from .nn.inputs import CenterScale
 
@@ -48,11 +48,15 @@ class BaseNetworkEstimator(
     :class:`BaseAutoencoder` adds the unsupervised ``fit`` and the scores.
 
     ``fit`` and ``partial_fit`` are transactions: every check runs before
-    any fitted state changes, and when training fails (bad input,
-    divergence, an interrupt before the first epoch is complete) the
-    estimator is left as it was before the call. A KeyboardInterrupt after
-    a complete epoch leaves the model of the last complete epoch (the best
-    one with early stopping), warns, and propagates.
+    any fitted state changes, and the weights, the optimiser's and the
+    learning-rate schedule's state, the history, the random generator and
+    the fitted attributes change together or not at all. When training
+    fails (bad input, divergence, an error or an interrupt anywhere before
+    the first epoch is complete and its results recorded) the estimator is
+    left as it was before the call. A KeyboardInterrupt after a complete
+    epoch of ``fit`` leaves the model of the last complete epoch (the best
+    one with early stopping), as a run of that many epochs would have left
+    it, warns with that number of epochs, and propagates.
 
     Warning: This class should not be used directly. Use derived classes
     instead.
@@ -368,29 +372,6 @@ class BaseNetworkEstimator(
         """The validation score of an epoch's history row (hook): minus its loss."""
         return -float(row["valid_loss"])
 
-    def _transaction(self, train, X):
-        saved = self.__dict__.copy()
-        try:
-            outcome = train(X)
-        except BaseException as error:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            hint = self._divergence_hint() if isinstance(error, TrainingDivergedError) else None
-            if hint:
-                raise TrainingDivergedError(f"{error} {hint}") from error
-            raise
-        if outcome.interrupted:
-            kept = "the best" if self.early_stopping else "the last complete"
-            warnings.warn(
-                f"{type(self).__name__} training was interrupted after {outcome.epochs} "
-                f"complete epoch(s); the model keeps the weights of {kept} epoch and is "
-                "usable. Call partial_fit to train it further.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
-            raise KeyboardInterrupt
-        return self
-
     def _fit(self, X, ranks=None, seed=None):
         """Train on X alone, or with ``ranks`` as one of several processes.
 
@@ -427,7 +408,7 @@ class BaseNetworkEstimator(
             )
         return outcome
 
-    def _partial_fit(self, X):
+    def _partial_fit(self, X, start=None):
         ranks = self._ranks(partial=True)
         first_call = not hasattr(self, "net_")
         X = self._training_input(X, reset=first_call)
@@ -436,7 +417,7 @@ class BaseNetworkEstimator(
                         else ranks.broadcast_seed(seed_from(self.random_state)))
         outcome = run_epochs(self.net_, self._dataset(X), max_epochs=1,
                              generator=self._rng.generator, ranks=ranks,
-                             tasks=training_epochs(self, X, X))
+                             tasks=training_epochs(self, X, X), start=start)
         self._record_history()
         self._inspect(X, converged=False)
         return outcome
@@ -496,8 +477,10 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
         self : object
             The fitted estimator.
         """
+        # The callbacks' context exists before the transaction keeps the
+        # estimator's state, so that a failed fit still ends it.
         begin_fit(self, X, X)
-        self._transaction(self._train, X)
+        transaction(self, self._train, X)
         end_fit(self, X, X)
         return self
 
@@ -523,6 +506,6 @@ class BaseAutoencoder(ScoringMixin, BaseNetworkEstimator):
             The estimator.
         """
         begin_fit(self, X, X, partial=True)
-        self._transaction(self._partial_fit, X)
+        transaction(self, self._partial_fit, X, continues=True)
         end_fit(self, X, X)
         return self

@@ -18,6 +18,7 @@ from ._data import ArrayDataset, check_float32_range
 from ._fitting import run_epochs
 from ._stacklevel import user_stacklevel
 from ._stopping import NoImprovementStopping
+from ._transaction import transaction
 from .exceptions import CollapsedClassesWarning
 from .nn.classifier import UNLABELED
 
@@ -195,7 +196,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             stacklevel=user_stacklevel(),
         )
 
-    def _partial_fit(self, data):
+    def _partial_fit(self, data, start=None):
         X, y, classes = data
         first_call = not hasattr(self, "net_")
         if first_call and classes is None:
@@ -223,7 +224,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         train, _ = self._training_sets(ArrayDataset(X, self.net_.device), indices,
                                           validation=False)
         outcome = run_epochs(self.net_, train, max_epochs=1, generator=self._rng.generator,
-                             tasks=training_epochs(self, X, y))
+                             tasks=training_epochs(self, X, y), start=start)
         self._record_history()
         return outcome
 
@@ -248,7 +249,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             The fitted classifier.
         """
         begin_fit(self, X, y)
-        self._transaction(self._fit, (X, y))
+        transaction(self, self._fit, (X, y))
         end_fit(self, X, y)
         return self
 
@@ -275,7 +276,7 @@ class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             The classifier.
         """
         begin_fit(self, X, y, partial=True)
-        self._transaction(self._partial_fit, (X, y, classes))
+        transaction(self, self._partial_fit, (X, y, classes), continues=True)
         end_fit(self, X, y)
         return self
 

@@ -10,6 +10,7 @@ import torch
 from ._base import BaseAutoencoder
 from ._chunks import ChunkedRows
 from ._data import map_batches
+from ._interrupts import deferred
 from ._pretraining import greedy_pretrain
 from ._stacklevel import user_stacklevel
 from .exceptions import CollapsedCodesWarning
@@ -191,27 +192,35 @@ class DeterministicAutoencoder(BaseAutoencoder):
             rows = X[np.linspace(0, X.shape[0] - 1, min(X.shape[0], _AXES_ROWS)).astype(int)]
         link = self.net_.criterion_.likelihood.link
         was_training = module.training
-        module.eval()
-        try:
-            codes = torch.as_tensor(map_batches(
-                module.raw_code, rows, batch_size=self._rows_per_batch(X.shape[1]),
-                device=self.net_.device)).to(self.net_.device)
-            n_metric = max(1, min(len(codes), _METRIC_OUTPUTS // (codes.shape[1] * X.shape[1])))
-            spread = torch.linspace(0, len(codes) - 1, n_metric, device=codes.device).long()
-            metric = decoder_metric(lambda z: link(module.decoder(z)), codes[spread])
-            if converged:
-                n_check = max(2, min(len(codes), _CHECK_VALUES // X.shape[1]))
-                check = torch.linspace(0, len(codes) - 1, n_check, device=codes.device).long()
-                with torch.no_grad():
-                    reconstructions = link(module.decoder(codes[check]))
-                data_variance = _variance_in_mean_units(
-                    rows[check.cpu().numpy()], self.net_.criterion_.likelihood)
-                self._warn_dead_codes(
-                    count_dead_codes(codes, metric, reconstructions, data_variance),
-                    codes.shape[1])
-            mean, forward, inverse = principal_axes(codes, metric)
-            axes = getattr(module, "code_axes", None)
-            if axes is not None:
-                axes.set(mean, forward, inverse)
-        finally:
-            module.train(was_training)
+        # torch's inference mode and torch.func's transforms keep global
+        # state that an interrupt inside them would leave broken for the
+        # rest of the session: an interrupt waits until the axes are set
+        # (a few seconds at most, see _METRIC_OUTPUTS).
+        with deferred():
+            module.eval()
+            try:
+                self._inspect_codes(module, rows, X.shape[1], link, converged)
+            finally:
+                module.train(was_training)
+
+    def _inspect_codes(self, module, rows, n_features, link, converged):
+        """Set the principal code axes and, after a fit, warn about dead codes."""
+        codes = torch.as_tensor(map_batches(
+            module.raw_code, rows, batch_size=self._rows_per_batch(n_features),
+            device=self.net_.device)).to(self.net_.device)
+        n_metric = max(1, min(len(codes), _METRIC_OUTPUTS // (codes.shape[1] * n_features)))
+        spread = torch.linspace(0, len(codes) - 1, n_metric, device=codes.device).long()
+        metric = decoder_metric(lambda z: link(module.decoder(z)), codes[spread])
+        if converged:
+            n_check = max(2, min(len(codes), _CHECK_VALUES // n_features))
+            check = torch.linspace(0, len(codes) - 1, n_check, device=codes.device).long()
+            with torch.no_grad():
+                reconstructions = link(module.decoder(codes[check]))
+            data_variance = _variance_in_mean_units(
+                rows[check.cpu().numpy()], self.net_.criterion_.likelihood)
+            self._warn_dead_codes(
+                count_dead_codes(codes, metric, reconstructions, data_variance),
+                codes.shape[1])
+        axes = getattr(module, "code_axes", None)
+        if axes is not None:
+            axes.set(*principal_axes(codes, metric))

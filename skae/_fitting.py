@@ -2,10 +2,11 @@
 
 A run trains a :class:`~skae._net.TrainingNet` one epoch at a time, so that
 the stopping rule ends it without exceptions. After every complete epoch it
-keeps a copy of the training state (weights, optimiser, generator,
-history); when anything interrupts an epoch — the user's Ctrl-C, a
-divergence, an error — the net goes back to that copy, so it never holds a
-half-trained epoch.
+keeps a :class:`Snapshot` of the training state (weights, optimiser,
+schedule, generator, history); when anything interrupts an epoch — the
+user's Ctrl-C, a divergence, an error — the net goes back to that snapshot,
+so it never holds a half-trained epoch. The number of epochs a run reports
+is the snapshot's, so that it always matches what the net holds.
 """
 
 from dataclasses import dataclass
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 import torch
 from skorch.helper import predefined_split
 
-from ._net import learning_rate_schedule
+from ._interrupts import deferred
+from ._net import learning_rate_schedule, restore_history
 
 
 @dataclass
@@ -61,72 +63,61 @@ def weights(net):
             "criterion": _clone(net.criterion_.state_dict())}
 
 
+class Snapshot:
+    """Everything an epoch changes in a net, and the generator it draws from.
+
+    Weights, buffers, the optimiser's state, the learning-rate schedule's
+    state, the history and the generator's state are copied into new
+    objects, and a snapshot is never changed once taken: replacing the
+    reference to one is how a run moves its checkpoint on, a step that an
+    interrupt cannot split. Restoring one holds interrupts back until the
+    net is whole again.
+    """
+
+    def __init__(self, net, generator):
+        state = weights(net)
+        self.module, self.criterion = state["module"], state["criterion"]
+        self.optimizer = _clone(net.optimizer_.state_dict())
+        # Rows of complete epochs are not written to again.
+        self.history = list(net.history)
+        self.reference_loss = net.reference_loss_
+        self.generator = generator.get_state()
+        schedule = learning_rate_schedule(net)
+        self.schedule = None if schedule is None else (
+            schedule.state_dict(net), schedule.lowered_on_plateau_)
+
+    @property
+    def epochs(self):
+        return len(self.history)
+
+    def weights(self):
+        """The module's and the criterion's state, to load with :func:`load_weights`."""
+        return {"module": self.module, "criterion": self.criterion}
+
+    def restore(self, net, generator):
+        with deferred():
+            load_weights(net, self.weights())
+            # The optimiser may keep the tensors it loads: it gets copies,
+            # so that training on does not write into this snapshot.
+            net.optimizer_.load_state_dict(_clone(self.optimizer))
+            restore_history(net, self.history)
+            net.reference_loss_ = self.reference_loss
+            generator.set_state(self.generator)
+            if self.schedule is not None:
+                schedule = learning_rate_schedule(net)
+                # Loading the schedule's state sets the rates back too.
+                schedule.load_state_dict(net, self.schedule[0])
+                schedule.lowered_on_plateau_ = self.schedule[1]
+
+
 def load_weights(net, state):
     net.module_.load_state_dict(state["module"])
     net.criterion_.load_state_dict(state["criterion"])
 
 
-class Checkpoint:
-    """Everything a run changes, as it was after the last complete epoch.
-
-    Weights, buffers and the optimiser's state are copied into tensors kept
-    from one epoch to the next, so that refreshing the copy costs one
-    ``copy_`` per tensor rather than building state dicts every epoch. The
-    learning-rate schedule's state (a few numbers) is copied whole.
-    """
-
-    def __init__(self, net, generator):
-        self.net, self.generator = net, generator
-        self.schedule = learning_rate_schedule(net)
-        # Parameters and buffers are the same tensors for the whole run.
-        self._fixed = [t.detach() for part in (net.module_, net.criterion_)
-                       for t in (*part.parameters(), *part.buffers())]
-        self._layout, self._copies = None, None
-        self.take()
-
-    def _optimizer_tensors(self):
-        state = self.net.optimizer_.state
-        layout = tuple((id(p), tuple(sorted(s))) for p, s in state.items())
-        tensors = [s[k] for s in state.values() for k in sorted(s) if torch.is_tensor(s[k])]
-        return layout, tensors
-
-    def take(self):
-        layout, optimizer = self._optimizer_tensors()
-        live = self._fixed + optimizer
-        if layout != self._layout:
-            # The optimiser creates its state on its first step: copy anew.
-            self._layout = layout
-            self._copies = [t.detach().clone() for t in live]
-            self._optimizer_state = _clone(self.net.optimizer_.state_dict())
-        else:
-            for copy, tensor in zip(self._copies, live, strict=True):
-                copy.copy_(tensor)
-        self.generator_state = self.generator.get_state()
-        self.epochs = len(self.net.history)
-        if self.schedule is not None:
-            self.schedule_state = self.schedule.state_dict(self.net)
-
-    def restore(self):
-        layout, optimizer = self._optimizer_tensors()
-        if layout == self._layout:
-            targets = self._fixed + optimizer
-        else:
-            targets = self._fixed
-            self.net.optimizer_.load_state_dict(self._optimizer_state)
-        with torch.no_grad():
-            for tensor, copy in zip(targets, self._copies, strict=False):
-                tensor.copy_(copy)
-        self.generator.set_state(self.generator_state)
-        del self.net.history[self.epochs:]
-        # An interrupt may come after the schedule stepped in the epoch's end;
-        # loading its state sets the rates back too (only a schedule moves them).
-        if self.schedule is not None:
-            self.schedule.load_state_dict(self.net, self.schedule_state)
-
-
 def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None,
                keep_best=False, allow_interrupt=True, monitor=None, ranks=None,
-               tasks=None):
+               tasks=None, start=None):
     """Train ``net`` on ``dataset`` for up to ``max_epochs`` epochs.
 
     Parameters
@@ -166,6 +157,9 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
         Each epoch as a task of scikit-learn's callbacks (see
         :mod:`skae._callbacks`); a callback may end the run after an epoch
         (with ``ranks``, the run of every process).
+    start : Snapshot or None
+        The net's state as the run begins, when the caller has taken it
+        already (to roll back more than the run); None takes one.
 
     Returns
     -------
@@ -174,8 +168,9 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
     net.train_split = None if valid is None else predefined_split(valid)
     if monitor is None:
         monitor = "train_loss" if valid is None else "valid_loss"
-    last = Checkpoint(net, generator)
-    schedule = last.schedule
+    last = Snapshot(net, generator) if start is None else start
+    first_epoch = last.epochs
+    schedule = learning_rate_schedule(net)
     best = None
     outcome = RunOutcome()
     draws = generator
@@ -189,11 +184,12 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
             if tasks is not None:
                 tasks.begin(net)
             net.fit_loop(dataset, epochs=1, generator=draws)
-            outcome.epochs += 1
             improved = stopping is not None and stopping.update(net.history[-1, monitor])
-            if keep_best and improved:
-                best = weights(net)
-            last.take()
+            snapshot = Snapshot(net, generator)
+            with deferred():
+                last = snapshot
+                if keep_best and improved:
+                    best = snapshot.weights()
             if schedule is not None and schedule.lowered_on_plateau_ and stopping is not None:
                 stopping.restart()
             stop = tasks is not None and tasks.end(net, best if keep_best else None)
@@ -209,21 +205,24 @@ def run_epochs(net, dataset, *, max_epochs, generator, valid=None, stopping=None
                 outcome.converged = True
                 break
     except KeyboardInterrupt:
-        last.restore()
+        last.restore(net, generator)
+        outcome.epochs = last.epochs - first_epoch
         if not allow_interrupt or outcome.epochs == 0:
             raise
         outcome.interrupted = True
     except BaseException:
-        last.restore()
+        last.restore(net, generator)
         raise
     finally:
         # The validation split and the process group must not stay
         # referenced by the net.
         net.train_split = None
         net.ranks_ = None
+    outcome.epochs = last.epochs - first_epoch
     net.notify("on_train_end", X=dataset, y=None)
     if best is not None:
-        load_weights(net, best)
+        with deferred():
+            load_weights(net, best)
     if tasks is not None:
         tasks.close()
     return outcome

@@ -77,8 +77,12 @@ class NetState:
             None if schedule is None else schedule.state_dict(net),
         )
 
-    def restore(self, estimator):
-        """Rebuild ``estimator``'s net and load this state into it."""
+    def restore(self, estimator, check=None):
+        """Rebuild ``estimator``'s net and load this state into it.
+
+        ``check(net)``, when given, is called on the new net before anything
+        is loaded into it.
+        """
         try:
             device = resolve_device(estimator.device)
         except ValueError:
@@ -94,6 +98,8 @@ class NetState:
         # loaded below; the estimator's own generator is left as it was.
         net = estimator._build(estimator.n_features_in_, estimator._batch_size,
                                torch.Generator(), device=device)
+        if check is not None:
+            check(net)
         # On the CPU the loaded arrays become the weights and the optimiser's
         # state without a copy (assign; the optimiser is then rebuilt around
         # the new parameters); on a GPU they are copied to the device.

@@ -63,3 +63,16 @@ class ScoreUnitsWarning(UserWarning):
     ``scoring=skae.metrics.neg_reconstruction_error``, or a downstream metric,
     to compare them.
     """
+
+
+class InvalidFileError(ValueError):
+    """A file given to :func:`skae.io.load` is not a valid skae model file.
+
+    Raised for every way a file can be malformed or inconsistent: not a
+    safetensors file, a header that is not the JSON :func:`skae.io.dump`
+    writes, parameters that the estimator refuses, attributes that no skae
+    model has, or weights whose names, shapes or dtypes do not match the
+    network the parameters describe. These checks run before anything
+    large is built from the file, so that a crafted file cannot make
+    loading allocate much more memory than its own size.
+    """

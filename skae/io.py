@@ -5,23 +5,44 @@ safetensors arrays, and everything else (class, parameters, fitted
 attributes, versions, training history) as JSON in the file's header.
 :func:`load` reads that JSON and those arrays only: it constructs nothing
 but the estimator classes skae lists in :data:`SAFE_CLASSES`, and refuses
-any other class or value with an error. Unlike a pickle, a file from an
-untrusted source cannot run code on the loading machine.
+any other class or value with :class:`~skae.exceptions.InvalidFileError`.
+
+What is guaranteed for a file from an untrusted source: loading it runs no
+code from it; the whole header is checked (structure, nesting depth,
+parameters with the estimator's own validation, fitted attributes, history,
+schedule, and every tensor's name, shape and dtype against the network the
+parameters describe) before the network is built or an array is read, so
+that memory and time spent on a refused file stay within a small multiple
+of its size; and every malformed or inconsistent file raises
+:class:`~skae.exceptions.InvalidFileError`, a ``ValueError``.
+
+What is not: a file that loads holds a model of the stated class, not a
+trustworthy one. Its weights and fitted values are whatever its author
+chose, so its outputs deserve the trust its source does. A file that
+passes the checks holds every weight of its network, so loading it takes a
+few times its size in memory: check the size of a file that may be large
+before loading it. Pickles and joblib files, unlike
+these files, run code when they are loaded: load those only from sources
+you trust.
 """
 
 import json
+import re
 import warnings
 
 import numpy as np
 import sklearn
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 from sklearn.exceptions import InconsistentVersionWarning
 
 from . import __version__
+from . import _io_schema as schema
+from ._net import learning_rate_schedule
 from ._persistence import NetState
 from ._random import TorchRNG
+from .exceptions import InvalidFileError
 from .nn.likelihoods import LIKELIHOODS
 
 #: Version of the file layout; :func:`load` refuses files of a later one.
@@ -77,29 +98,6 @@ class _Writer:
             "numbers, strings, None, arrays and lists, tuples or dicts of them are "
             "stored. For random_state pass an int; for likelihood, a name."
         )
-
-
-class _Reader:
-    """Turns what :class:`_Writer` wrote back into values, building no other object."""
-
-    def __init__(self, arrays):
-        self.arrays = arrays
-
-    def value(self, encoded):
-        if isinstance(encoded, list):
-            return [self.value(v) for v in encoded]
-        if not isinstance(encoded, dict):
-            return encoded
-        if set(encoded) == {"array"}:
-            return self.arrays[encoded["array"]]
-        if set(encoded) == {"values", "dtype"}:
-            dtype = object if encoded["dtype"] == "object" else np.dtype(encoded["dtype"])
-            return np.array(encoded["values"], dtype=dtype)
-        if set(encoded) == {"tuple"}:
-            return tuple(self.value(v) for v in encoded["tuple"])
-        if set(encoded) == {"dict"}:
-            return {k: self.value(v) for k, v in encoded["dict"].items()}
-        raise ValueError(f"unknown value in the file: {encoded!r}")
 
 
 def _flat_state(writer, prefix, state_dict):
@@ -191,10 +189,9 @@ def _optimizer_state(writer, state_dict):
     })
 
 
-def _restore_keys(encoded):
+def _restore_keys(optimizer):
     """Optimiser state dicts key their per-parameter state by int; JSON by str."""
-    state = encoded["state"]
-    return {**encoded, "state": {int(k): v for k, v in state.items()}}
+    return {**optimizer, "state": {int(k): v for k, v in optimizer["state"].items()}}
 
 
 def load(path):
@@ -206,6 +203,19 @@ def load(path):
     without one (with a warning). A file written by other versions of
     scikit-learn warns with :class:`~sklearn.exceptions.InconsistentVersionWarning`,
     one written by another skae with a ``UserWarning``.
+
+    The file is treated as untrusted input, and checked whole before the
+    network is built: the header's structure and nesting depth, the
+    parameters (with the estimator's own validation), the fitted attributes
+    (none may set a parameter or shadow a method), the history and the
+    schedule's state, and the name, shape and dtype of every stored tensor
+    against the network the parameters describe. Memory and time spent on
+    a file that is refused stay within a small multiple of its size.
+
+    What is not guaranteed: a file that passes these checks holds a valid
+    model of the stated class, but its weights can still be anything (a
+    model trained to misbehave, or one whose outputs are not finite);
+    trust its results as much as you trust its source.
 
     Parameters
     ----------
@@ -219,70 +229,158 @@ def load(path):
 
     Raises
     ------
-    ValueError
+    InvalidFileError
         If the file is not a skae file, names a class outside
-        :data:`SAFE_CLASSES`, or was written by a later file format.
+        :data:`SAFE_CLASSES`, was written by a later file format, or is
+        malformed or inconsistent in any way. It is a ``ValueError``.
     """
+    try:
+        return _load(path)
+    except InvalidFileError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            RecursionError, RuntimeError, SafetensorError) as error:
+        raise InvalidFileError(f"{path} is not a valid skae model file: {error}") from error
+
+
+def _load(path):
     with safe_open(str(path), framework="numpy") as file:
         metadata = file.metadata() or {}
-        arrays = {key: file.get_tensor(key) for key in file.keys()}
-    if _HEADER_KEY not in metadata:
-        raise ValueError(f"{path} is a safetensors file but was not written by skae.io.dump.")
-    header = json.loads(metadata[_HEADER_KEY])
-    if header.get("format", 0) > FORMAT_VERSION:
-        raise ValueError(
-            f"{path} uses file format {header['format']}, newer than this skae "
+        if _HEADER_KEY not in metadata:
+            raise InvalidFileError(
+                f"{path} is a safetensors file but was not written by skae.io.dump.")
+        stored = {}
+        for key in file.keys():
+            entry = file.get_slice(key)
+            stored[key] = schema.Stored(key, tuple(entry.get_shape()), entry.get_dtype())
+        text = metadata[_HEADER_KEY]
+        schema.check_depth(text)
+        header = schema.check_object(json.loads(text), "the header",
+                                     ("format", "class", "versions", "params", "state"),
+                                     ("net",))
+        estimator, state, net = _checked(header, stored, len(text), path, file)
+        # Every check has passed: the arrays are read, and the network built.
+        state = schema.read(state, file)
+        net = schema.read(net, file)
+    if "_rng" in state:
+        rng = TorchRNG.__new__(TorchRNG)
+        rng.__setstate__({"state": state["_rng"]["rng"]})
+        state["_rng"] = rng
+    estimator.__setstate__({**estimator.get_params(deep=False), **state})
+    if net is not None:
+        if "n_components_" not in state and hasattr(estimator, "n_components"):
+            estimator.n_components_ = estimator.n_components
+        net_state = NetState(
+            net["module"], net["criterion"],
+            None if net["optimizer"] is None else _restore_keys(net["optimizer"]),
+            net["history"], net["reference_loss"], net["schedule"],
+        )
+        estimator.net_ = net_state.restore(estimator, check=lambda fresh: _check_like_fresh(
+            fresh, net_state))
+    return estimator
+
+
+def _checked(header, stored, header_size, path, file):
+    """The estimator with its parameters, its checked state, and the checked net."""
+    version = header["format"]
+    schema.require(isinstance(version, int) and not isinstance(version, bool)
+                   and version >= 1, f"{path} has no valid format number.")
+    if version > FORMAT_VERSION:
+        raise InvalidFileError(
+            f"{path} uses file format {version}, newer than this skae "
             f"({__version__}) reads; upgrade skae."
         )
-    name = header.get("class")
+    name = header["class"]
     if name not in SAFE_CLASSES:
-        raise ValueError(
-            f"{path} names the class {name!r}, which skae.io.load does not construct; it "
-            f"loads only {list(SAFE_CLASSES)}."
+        raise InvalidFileError(
+            f"{path} names the class {schema.short(name)}, which skae.io.load does not "
+            f"construct; it loads only {list(SAFE_CLASSES)}."
         )
-    versions = header["versions"]
+    versions = schema.check_object(header["versions"], "versions",
+                                   ("skae", "scikit-learn"), ("torch", "numpy"))
+    schema.require(all(isinstance(v, str) for v in versions.values()),
+                   "versions must be strings.")
+    cls = _safe_classes()[name]
+    decoder = schema.Decoder(stored, 8 * header_size + schema.VALUES_ALLOWANCE)
+    schema.check_object(header["params"], "params", optional=cls._get_param_names())
+    # Arrays among the parameters (a sequence of layer sizes) are tiny and
+    # read at once: the validation below sees them as they will be used.
+    params = schema.read({k: decoder.value(v, f"params.{k}")
+                          for k, v in header["params"].items()}, file)
+    # The constructor takes the declared parameters only, and they pass the
+    # estimator's own validation before anything is built from them.
+    estimator = cls(**params)
+    try:
+        estimator._validate_params()
+    except ValueError as error:
+        raise InvalidFileError(f"{path} holds invalid parameters: {error}") from error
+    # A device the machine lacks loads on the CPU; one that no machine has is refused.
+    schema.require(re.fullmatch(r"cpu|auto|cuda(:\d+)?", estimator.device) is not None,
+                   f"{path} names the device {schema.short(estimator.device)}.")
+    schema.check_object(header["state"], "state", optional=header["state"])
+    state = {}
+    for key, value in header["state"].items():
+        if key == "_rng" and isinstance(value, dict) and set(value) == {"rng"}:
+            state[key] = {"rng": decoder.value(value["rng"], f"state.{key}")}
+        else:
+            state[key] = decoder.value(value, f"state.{key}")
+    schema.check_state(cls, state)
+    net = header.get("net")
+    schema.require(net is not None or not state,
+                   f"{path} sets fitted attributes but holds no network.")
+    if net is not None:
+        net = schema.decode_net(net, decoder)
+        schema.require(all(k in state for k in ("n_features_in_", "_rng", "_batch_size",
+                                                "n_iter_", "_n_features_out")),
+                       "a fitted model's file lacks some of its fitted attributes.")
+        # The checks below build from the parameters and attributes.
+        probe = cls(**params)
+        probe.__dict__.update({k: schema.stand_in(v) for k, v in state.items()})
+        if "n_components_" not in state and hasattr(probe, "n_components"):
+            probe.n_components_ = probe.n_components
+        schema.require(probe._code_width() == state["_n_features_out"],
+                       f"_n_features_out={state['_n_features_out']} differs from the width "
+                       f"of the code the parameters describe, {probe._code_width()}.")
+        schema.check_network(net, probe)
+    unused = set(stored) - decoder.used
+    schema.require(not unused, f"{path} holds arrays nothing refers to: {sorted(unused)[:5]}.")
+    _warn_versions(versions, name, path)
+    return estimator, state, net
+
+
+def _check_like_fresh(net, state):
+    """The stored optimiser and schedule states have the structure of ``net``'s own."""
+    schedule = learning_rate_schedule(net)
+    if schedule is None or state.schedule is None:
+        schema.require(schedule is None and state.schedule is None,
+                       "the learning-rate schedule's state does not match learning_rate.")
+    else:
+        # Made first: a scheduler adds its entries to the optimiser's groups.
+        fresh = schedule.state_dict(net)
+        declared = type(schedule.scheduler(net))
+        for key in set(state.schedule) - set(fresh):
+            # Attributes the scheduler's class declares, set on its first step.
+            default = getattr(declared, key, "") if isinstance(key, str) else ""
+            if default is None or schema.is_number(default):
+                fresh[key] = default
+        schema.check_like(fresh, state.schedule, "the learning-rate schedule's state")
+    if state.optimizer is not None:
+        schema.check_like(net.optimizer_.state_dict()["param_groups"],
+                          state.optimizer["param_groups"], "the optimizer's param_groups")
+
+
+def _warn_versions(versions, name, path):
     if versions["skae"] != __version__:
         warnings.warn(
             f"{path} was saved with skae {versions['skae']} and is loaded with "
             f"skae {__version__}; results may differ.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=5,
         )
     if versions["scikit-learn"] != sklearn.__version__:
         warnings.warn(
             InconsistentVersionWarning(estimator_name=name,
                                        current_sklearn_version=sklearn.__version__,
                                        original_sklearn_version=versions["scikit-learn"]),
-            stacklevel=2,
+            stacklevel=5,
         )
-    reader = _Reader(arrays)
-    cls = _safe_classes()[name]
-    params = {k: reader.value(v) for k, v in header["params"].items()}
-    # The constructor takes the declared parameters only, and they pass the
-    # estimator's own validation before anything is built from them.
-    estimator = cls(**params)
-    estimator._validate_params()
-    state = dict(params)
-    for key, value in header["state"].items():
-        if not key.isidentifier() or key.startswith("__") or hasattr(cls, key):
-            # Attributes only: nothing that would shadow a method or a
-            # Python hook.
-            raise ValueError(f"{path} sets the attribute {key!r}, which no skae model has.")
-        if isinstance(value, dict) and set(value) == {"rng"}:
-            rng = TorchRNG.__new__(TorchRNG)
-            rng.__setstate__({"state": torch.from_numpy(reader.value(value["rng"]).copy())})
-            state[key] = rng
-        else:
-            state[key] = reader.value(value)
-    net = header.get("net")
-    if net is not None:
-        state["_net_state"] = NetState(
-            {k: reader.value(v) for k, v in net["module"].items()},
-            {k: reader.value(v) for k, v in net["criterion"].items()},
-            None if net["optimizer"] is None else _restore_keys(reader.value(net["optimizer"])),
-            reader.value(net["history"]),
-            net["reference_loss"],
-            reader.value(net.get("schedule")),
-        )
-    estimator.__setstate__(state)
-    return estimator
