@@ -119,7 +119,9 @@ default="adaptive"
         ``max_iter`` epochs with the same optimiser and stopping rule.
         Only ``fit`` pretrains, not ``partial_fit``.
     batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+        Mini-batch size; ``"auto"`` means ``min(200, ceil(n_samples / 8))``,
+        so that an epoch, which the stopping rule and the schedule count, is
+        at least 8 steps even on a small table.
     max_iter : int, default=200
         Maximum number of epochs.
     shuffle : bool, default=True

@@ -99,6 +99,10 @@ class BaseNetworkEstimator(
         if self.mixed_precision:
             check_mixed_precision(device)
 
+    def _auto_batch_size(self, n_samples):
+        """Rows per batch for ``batch_size="auto"`` (hook): MLPRegressor's ``min(200, n)``."""
+        return min(200, n_samples)
+
     def _warmup_epochs(self):
         """Epochs over which the objective changes, which the stopping rule waits out (hook)."""
         return 0
@@ -306,7 +310,8 @@ class BaseNetworkEstimator(
         n_samples, n_features = X.shape
         self._check_width(n_features)
         self._rng = TorchRNG(seed_from(self.random_state) if seed is None else seed)
-        self._batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
+        self._batch_size = (self._auto_batch_size(n_samples) if self.batch_size == "auto"
+                            else self.batch_size)
         self.net_ = self._build(n_features, self._batch_size, self._rng.generator)
         likelihood = self.net_.criterion_.likelihood
         if not isinstance(X, ChunkedRows):

@@ -122,7 +122,9 @@ default="adaptive"
         scores of its reconstruction. False returns the network's own code
         layer, whose basis and scale training leaves arbitrary.
     batch_size : int or "auto", default="auto"
-        Mini-batch size; ``"auto"`` means ``min(200, n_samples)``.
+        Mini-batch size; ``"auto"`` means ``min(200, ceil(n_samples / 8))``,
+        so that an epoch, which the stopping rule and the schedule count, is
+        at least 8 steps even on a small table.
     max_iter : int, default=200
         Maximum number of epochs.
     shuffle : bool, default=True

@@ -25,6 +25,8 @@ _AXES_ROWS = 2000
 #: from: a few seconds of work, so that wide data (a click matrix with
 #: 200,000 columns) estimates it on fewer rows instead of for minutes.
 _METRIC_OUTPUTS = 2**27
+#: ``batch_size="auto"`` cuts an epoch into at least this many batches.
+_MIN_BATCHES_PER_EPOCH = 8
 #: Most values (rows x features) of the data and of their reconstructions
 #: that the check for dead codes holds at once.
 _CHECK_VALUES = 2**22
@@ -95,6 +97,13 @@ class DeterministicAutoencoder(BaseAutoencoder):
     # Measured on wide image data (MNIST, Fashion-MNIST) with their default
     # rate of 1e-2: the first layer's steps are otherwise far too large.
     _rates_by_fan_in = True
+
+    def _auto_batch_size(self, n_samples):
+        # The stopping rule and the learning-rate schedule count epochs: at
+        # MLPRegressor's min(200, n) an epoch of 112 rows is a single step,
+        # and a default fit of a small table ends after a few dozen steps,
+        # far from converged (on iris, 3.6 times PCA's held-out error).
+        return min(200, -(-n_samples // _MIN_BATCHES_PER_EPOCH))
 
     def _check_params(self, n_features):
         super()._check_params(n_features)
