@@ -258,6 +258,10 @@ def load(path):
     reader = _Reader(arrays)
     cls = _safe_classes()[name]
     params = {k: reader.value(v) for k, v in header["params"].items()}
+    # A file from a version without a parameter added since takes the value
+    # that version behaved as, not the parameter's default ("auto" may stand
+    # for something else).
+    params.update({p.name: p.value_before() for p in cls._parameters if p.name not in params})
     # The constructor takes the declared parameters only, and they pass the
     # estimator's own validation before anything is built from them.
     estimator = cls(**params)
