@@ -57,7 +57,10 @@ Models:
   Mult-DAE and Mult-VAE with the settings of Liang et al. (2018); and
   Mult-DAE and Mult-VAE with settings chosen by hand, once, on the
   validation users of splits 0-2 (models fitted on the other training
-  users), which the test users never influenced.
+  users), which the test users never influenced; and a VAETransformer and
+  a DenoisingAE given only ``likelihood="multinomial"``, whose other
+  settings are the defaults a count likelihood brings (chosen on the
+  validation users of split 0).
 
 Hyper-parameters: PureSVD's rank and EASE's lambda are chosen in every
 split, without looking at its test users: 100 of the split's training
@@ -334,8 +337,8 @@ MULT = {"likelihood": "multinomial", "input_norm": "l2", "batch_size": 500, "max
 
 SKAE_MODELS = [
     # Issue #14's model: masking noise, binary cross-entropy, 32 components, the
-    # estimator's defaults otherwise (one hidden layer of 100 ReLUs, Adam at 1e-3,
-    # batches of 200, up to 200 epochs).
+    # estimator's defaults otherwise (with this likelihood one hidden layer of 256
+    # ReLUs, batches of 200, up to 200 epochs).
     ("DenoisingAE (masking 0.5, BCE, 32)", lambda random_state: DenoisingAE(
         n_components=32, noise="masking", noise_level=0.5, likelihood="bernoulli",
         random_state=random_state)),
@@ -362,6 +365,12 @@ SKAE_MODELS = [
     ("Mult-VAE (200, linear, dropout 0.3)", lambda random_state: VAETransformer(
         n_components=200, hidden_layer_sizes=(), input_dropout=0.3, beta=0.2,
         kl_warmup=200, random_state=random_state, **MULT)),
+    # The estimators' defaults for a count likelihood, nothing else set: what a
+    # multinomial likelihood brings on its own (see skae._recipes).
+    ("VAETransformer defaults (multinomial)", lambda random_state: VAETransformer(
+        likelihood="multinomial", random_state=random_state)),
+    ("DenoisingAE defaults (multinomial)", lambda random_state: DenoisingAE(
+        likelihood="multinomial", random_state=random_state)),
 ]
 
 

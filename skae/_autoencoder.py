@@ -22,8 +22,11 @@ class AutoencoderTransformer(DeterministicAutoencoder):
         Size of the code (the bottleneck). None gives ``min(16, n_features //
         2)`` codes (at least one): narrower than the data, so that the code
         must summarise it, whatever the width (see ``n_components_``).
-    hidden_layer_sizes : array-like of int, default=(256,)
+    hidden_layer_sizes : array-like of int or "auto", default="auto"
         Widths of the encoder's hidden layers; the decoder mirrors them.
+        ``"auto"`` is ``()`` (one affine map each way, which ranks best on
+        clicks) with ``likelihood="multinomial"`` or ``"poisson"`` and no
+        ``image_shape``, else ``(256,)`` (see ``hidden_layer_sizes_``).
         With ``image_shape``, the number of feature maps of each
         convolutional layer.
     image_shape : tuple of int or None, default=None
@@ -52,13 +55,15 @@ subclass, default="gaussian"
     loss : {"squared_error", "binary_crossentropy"}
         Deprecated spelling of ``likelihood`` (``"gaussian"`` and
         ``"bernoulli"``); it will be removed in 0.4.
-    input_norm : {"l1", "l2"} or None, default=None
+    input_norm : {"l1", "l2"}, None or "auto", default="auto"
         Scale each row to unit norm before the encoder
         (:class:`skae.nn.RowNormalize`), in training and in ``transform``
         alike; the loss still compares the reconstruction with the raw row.
         For counts, ``"l2"`` (Liang et al., 2018) makes the code depend on
         what a row holds rather than on its total. Not with
-        ``pretrain="greedy"``.
+        ``pretrain="greedy"``. ``"auto"`` is ``"l2"`` with
+        ``likelihood="multinomial"`` or ``"poisson"`` (None with
+        ``pretrain="greedy"``), else None.
     standardize_input : bool, default=True
         Centre what the encoder reads on the training data's mean and divide
         it by one overall scale, the root mean square of the centred data
@@ -193,6 +198,10 @@ default="adaptive"
         Best of ``validation_scores_``.
     n_components_ : int
         Width of the code: ``n_components``, or what None gave for this data.
+    hidden_layer_sizes_, input_norm_ : object
+        The values the network was built with: the parameter's own, or
+        what ``"auto"`` stood for (see the user guide, "Count data bring
+        their own defaults").
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

@@ -15,6 +15,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
+from . import _recipes as recipes
 from ._callbacks import CallbackSupportMixin, begin_fit, end_fit, training_epochs
 from ._chunks import ChunkedDataset, ChunkedRows, as_source, is_chunked, naming_chunk
 from ._data import ArrayDataset, ColumnMoments, check_float32_range, column_moments, split
@@ -92,8 +93,11 @@ class BaseNetworkEstimator(
     def _check_params(self, n_features):
         """Checks that involve several parameters or the data's width (hook).
 
-        Runs at the start of ``fit``, before any fitted state changes.
+        Runs at the start of ``fit``, before any fitted state changes; it
+        first resolves the parameters left at ``"auto"`` (see
+        :mod:`skae._recipes`), so that the checks see the values in use.
         """
+        recipes.resolve(self)
         self._hidden_sizes()
         device = resolve_device(self.device)
         if self.mixed_precision:
@@ -165,7 +169,9 @@ class BaseNetworkEstimator(
 
     # ------------------------------------------------------------ parameters
     def _hidden_sizes(self):
-        sizes = np.asarray(self.hidden_layer_sizes, dtype=object)
+        # hidden_layer_sizes_ where "auto" was resolved at fit (see skae._recipes).
+        given = getattr(self, "hidden_layer_sizes_", self.hidden_layer_sizes)
+        sizes = np.asarray(given, dtype=object)
         flat = [s for s in sizes.ravel()] if sizes.ndim else [sizes.item()]
         if sizes.ndim > 1 or not all(
             isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1
@@ -173,7 +179,7 @@ class BaseNetworkEstimator(
         ):
             raise ValueError(
                 "hidden_layer_sizes must contain only positive integers, in a flat "
-                f"sequence such as (128, 64), got {self.hidden_layer_sizes!r}."
+                f"sequence such as (128, 64), got {given!r}."
             )
         return [int(s) for s in flat]
 
@@ -447,6 +453,7 @@ class BaseNetworkEstimator(
         if net_state is not None:
             if "n_components_" not in self.__dict__ and hasattr(self, "n_components"):
                 self.n_components_ = self.n_components
+            recipes.restore(self)
             self.net_ = net_state.restore(self)
 
     def __sklearn_tags__(self):

@@ -30,7 +30,7 @@ class DenoisingAE(DeterministicAutoencoder):
         Size of the code (the bottleneck). None gives ``min(16, n_features //
         2)`` codes (at least one): narrower than the data, so that the code
         must summarise it, whatever the width (see ``n_components_``).
-    noise : {"gaussian", "masking", "salt_pepper"}, default="gaussian"
+    noise : {"gaussian", "masking", "salt_pepper"} or "auto", default="auto"
         Corruption applied while training:
 
         - ``"gaussian"``: adds ``N(0, noise_level^2)`` to every value;
@@ -39,12 +39,19 @@ class DenoisingAE(DeterministicAutoencoder):
         - ``"salt_pepper"``: with probability ``noise_level`` sets a value
           to its feature's training minimum or maximum (each with
           probability one half).
-    noise_level : float, default=0.1
+
+        ``"auto"`` is ``"masking"`` with ``likelihood="multinomial"`` or
+        ``"poisson"`` (Mult-DAE), else ``"gaussian"``.
+    noise_level : float or "auto", default="auto"
         Standard deviation in data units for ``"gaussian"`` (>= 0); the
         fraction of corrupted values for ``"masking"`` (in [0, 1)) and
-        ``"salt_pepper"`` (in [0, 1]).
-    hidden_layer_sizes : array-like of int, default=(256,)
+        ``"salt_pepper"`` (in [0, 1]). ``"auto"`` is 0.5 with
+        ``likelihood="multinomial"`` or ``"poisson"``, else 0.1.
+    hidden_layer_sizes : array-like of int or "auto", default="auto"
         Widths of the encoder's hidden layers; the decoder mirrors them.
+        ``"auto"`` is ``()`` (one affine map each way, which ranks best on
+        clicks) with ``likelihood="multinomial"`` or ``"poisson"`` and no
+        ``image_shape``, else ``(256,)`` (see ``hidden_layer_sizes_``).
         With ``image_shape``, the number of feature maps of each
         convolutional layer.
     image_shape : tuple of int or None, default=None
@@ -62,11 +69,13 @@ subclass, default="gaussian"
         sets the training loss (see :class:`AutoencoderTransformer`).
     loss : {"squared_error", "binary_crossentropy"}
         Deprecated spelling of ``likelihood``; it will be removed in 0.4.
-    input_norm : {"l1", "l2"} or None, default=None
+    input_norm : {"l1", "l2"}, None or "auto", default="auto"
         Scale each row, once corrupted, to unit norm before the encoder
         (see :class:`AutoencoderTransformer`). With ``noise="masking"`` and
         ``likelihood="multinomial"`` this is Mult-DAE (Liang et al., 2018),
-        whose dropout of the input is the masking noise.
+        whose dropout of the input is the masking noise. ``"auto"`` is
+        ``"l2"`` with ``likelihood="multinomial"`` or ``"poisson"`` (None
+        with ``pretrain="greedy"``), else None.
     standardize_input : bool, default=True
         Centre what the encoder reads on the training data's mean and divide
         it by one overall scale, the root mean square of the centred data
@@ -194,6 +203,10 @@ default="adaptive"
         Best of ``validation_scores_``.
     n_components_ : int
         Width of the code: ``n_components``, or what None gave for this data.
+    hidden_layer_sizes_, input_norm_, noise_, noise_level_ : object
+        The values the network was built with: the parameter's own, or
+        what ``"auto"`` stood for (see the user guide, "Count data bring
+        their own defaults").
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -227,8 +240,10 @@ default="adaptive"
 
     _parameters = (
         params.n_components(None),
-        params.Param("noise", "gaussian", [StrOptions(set(NOISE_KINDS))]),
-        params.Param("noise_level", 0.1, [Interval(Real, 0, None, closed="left")]),
+        params.Param("noise", "auto", [StrOptions(set(NOISE_KINDS) | {"auto"})],
+                     legacy="gaussian"),
+        params.Param("noise_level", "auto", [Interval(Real, 0, None, closed="left"),
+                                             StrOptions({"auto"})], legacy=0.1),
         *params.AUTOENCODER_NETWORK,
         *params.DETERMINISTIC,
         params.INPUT_NORM,
@@ -240,14 +255,14 @@ default="adaptive"
 
     def _check_params(self, n_features):
         super()._check_params(n_features)
-        level = self.noise_level
-        if self.noise == "masking" and not level < 1:
+        level = self.noise_level_
+        if self.noise_ == "masking" and not level < 1:
             raise ValueError(
                 f"noise='masking' needs noise_level in [0, 1), got {level}: it is "
                 "the fraction of values set to 0, and masking every value leaves "
                 "nothing to reconstruct from."
             )
-        if self.noise == "salt_pepper" and not level <= 1:
+        if self.noise_ == "salt_pepper" and not level <= 1:
             raise ValueError(
                 f"noise='salt_pepper' needs noise_level in [0, 1], got {level}: it "
                 "is the fraction of values replaced."
@@ -257,7 +272,7 @@ default="adaptive"
         # Salt-and-pepper noise writes each feature's training extremes.
         if isinstance(X, ChunkedRows):
             self.__dict__.pop("_noise_range", None)
-            if self.noise == "salt_pepper":
+            if self.noise_ == "salt_pepper":
                 # One more pass over the data; the other noises never read them.
                 self._noise_range = tuple(np.asarray(v, dtype=np.float32).ravel()
                                           for v in X.column_range())
@@ -271,7 +286,7 @@ default="adaptive"
         super()._setup(X, seed=seed)
 
     def _input_noise(self):
-        noise = Corruption(self.noise, self.noise_level, self.n_features_in_)
+        noise = Corruption(self.noise_, self.noise_level_, self.n_features_in_)
         if hasattr(self, "_noise_range"):
             noise.set_range(*self._noise_range)
         return noise

@@ -112,11 +112,11 @@ class DeterministicAutoencoder(BaseAutoencoder):
                 "pretrain='greedy' stacks fully connected layers and does not apply to "
                 "the convolutional network of image_shape; use pretrain=None."
             )
-        if getattr(self, "input_norm", None) is not None and self.pretrain == "greedy":
+        if getattr(self, "input_norm_", None) is not None and self.pretrain == "greedy":
             raise ValueError(
                 f"pretrain='greedy' trains the encoder's layers on their own inputs and does "
                 f"not apply to an encoder that normalises its input (input_norm="
-                f"{self.input_norm!r}); use pretrain=None or input_norm=None."
+                f"{self.input_norm_!r}); use pretrain=None or input_norm=None."
             )
 
     def _check_chunked_training(self):
@@ -173,7 +173,7 @@ class DeterministicAutoencoder(BaseAutoencoder):
         # Estimators without input_norm and standardize_input (SparseCoder)
         # feed the encoder the data as is.
         module = self._network(n_features)
-        norm = getattr(self, "input_norm", None)
+        norm = getattr(self, "input_norm_", None)
         if norm is not None:
             # Rows on the unit sphere are on a scale of their own already.
             return normalize_encoder_input(module, norm)

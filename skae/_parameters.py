@@ -71,6 +71,16 @@ def resolve_n_components(n_components, n_features):
 
 
 HIDDEN_LAYER_SIZES = Param("hidden_layer_sizes", (100,), ["array-like"])
+
+
+def recipe_hidden_layer_sizes(plain):
+    """``hidden_layer_sizes`` defaulting to "auto", which is ``plain`` outside
+    :mod:`skae._recipes`'s tasks (and for a model saved before "auto")."""
+    return Param("hidden_layer_sizes", "auto", [StrOptions({"auto"}), "array-like"],
+                 legacy=plain)
+
+
+
 IMAGE_SHAPE = Param("image_shape", None, ["array-like", None])
 ACTIVATION = Param("activation", "relu", [StrOptions({"identity", "logistic", "tanh", "relu"})])
 #: A name from :data:`skae.nn.LIKELIHOODS` or a :class:`skae.nn.Likelihood` subclass.
@@ -80,8 +90,10 @@ LOSS = Param("loss", "deprecated", [
     StrOptions({"squared_error", "binary_crossentropy"}),
     Hidden(StrOptions({"deprecated"})),
 ])
-#: Scale each row to unit norm before the encoder (see :class:`skae.nn.RowNormalize`).
-INPUT_NORM = Param("input_norm", None, [StrOptions({"l1", "l2"}), None])
+#: Scale each row to unit norm before the encoder (see :class:`skae.nn.RowNormalize`);
+#: ``"auto"`` as :mod:`skae._recipes` resolves it. A model saved before "auto" read
+#: its rows as they were.
+INPUT_NORM = Param("input_norm", "auto", [StrOptions({"l1", "l2", "auto"}), None], legacy=None)
 #: Centre and scale what the encoder reads (see :class:`skae.nn.CenterScale`); a
 #: model saved before it existed read its input as it was.
 STANDARDIZE_INPUT = Param("standardize_input", True, ["boolean"], legacy=False)
@@ -90,7 +102,8 @@ STANDARDIZE_INPUT = Param("standardize_input", True, ["boolean"], legacy=False)
 DECODER_VARIANCE = Param("decoder_variance", "shared", [
     StrOptions({"learned", "shared"}), Interval(Real, 0, None, closed="neither")])
 #: Inverted dropout on the encoder's input in training (see :class:`skae.nn.InputDropout`).
-INPUT_DROPOUT = Param("input_dropout", 0.0, [Interval(Real, 0, 1, closed="left")])
+INPUT_DROPOUT = Param("input_dropout", "auto", [Interval(Real, 0, 1, closed="left"),
+                                                StrOptions({"auto"})], legacy=0.0)
 CONTRACTIVE = Param("contractive", 0.0, [Interval(Real, 0, None, closed="left")])
 PRETRAIN = Param("pretrain", None, [StrOptions({"greedy"}), None])
 #: Express the codes on principal axes after training (see :mod:`skae.nn.code_axes`).
@@ -100,12 +113,12 @@ PRINCIPAL_CODES = Param("principal_codes", True, ["boolean"], legacy=False)
 N_PROCESSES = Param("n_processes", None, [Interval(Integral, 1, None, closed="left"), None])
 
 #: The network's shape, shared by the estimators with a deep network.
-NETWORK = (HIDDEN_LAYER_SIZES, IMAGE_SHAPE, ACTIVATION)
+NETWORK = (recipe_hidden_layer_sizes((100,)), IMAGE_SHAPE, ACTIVATION)
 #: The deterministic autoencoders' network: a wider hidden layer than
 #: MLPRegressor's 100 gives codes a linear model reads better (on digits,
 #: 0.883 against 0.869 in scikit-learn's PCA pipelining example), at half as
 #: much more time per fit.
-AUTOENCODER_NETWORK = (HIDDEN_LAYER_SIZES.with_default((256,)), IMAGE_SHAPE, ACTIVATION)
+AUTOENCODER_NETWORK = (recipe_hidden_layer_sizes((256,)), IMAGE_SHAPE, ACTIVATION)
 
 #: What the deterministic autoencoders take beyond the network.
 DETERMINISTIC = (LIKELIHOOD, LOSS, CONTRACTIVE, PRETRAIN)

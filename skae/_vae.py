@@ -61,8 +61,11 @@ class VAETransformer(BaseAutoencoder):
         Dimension of the latent code. None gives ``min(16, n_features //
         2)`` (at least one; see ``n_components_``); unused dimensions
         collapse to the prior (see ``latent_activity_``).
-    hidden_layer_sizes : array-like of int, default=(100,)
+    hidden_layer_sizes : array-like of int or "auto", default="auto"
         Widths of the encoder's hidden layers; the decoder mirrors them.
+        ``"auto"`` is ``()`` (one affine map each way, which ranks best on
+        clicks) with ``likelihood="multinomial"`` or ``"poisson"`` and no
+        ``image_shape``, else ``(100,)`` (see ``hidden_layer_sizes_``).
         With ``image_shape``, the number of feature maps of each
         convolutional layer.
     image_shape : tuple of int or None, default=None
@@ -86,20 +89,23 @@ subclass, default="gaussian"
         returns each row's share of every feature, :meth:`sample` draws rows
         with the training rows' mean total. ``"poisson"`` models independent
         counts, ``inverse_transform`` returning their expected values.
-    input_norm : {"l1", "l2"} or None, default=None
+    input_norm : {"l1", "l2"}, None or "auto", default="auto"
         Scale each row to unit norm before the encoder
         (:class:`skae.nn.RowNormalize`), in training and inference alike;
         the likelihood still scores the raw row. For counts, ``"l2"``
         (Liang et al., 2018) makes the code depend on what a row holds
-        rather than on its total.
-    input_dropout : float, default=0.0
+        rather than on its total. ``"auto"`` is ``"l2"`` with
+        ``likelihood="multinomial"`` or ``"poisson"``, else None.
+    input_dropout : float or "auto", default="auto"
         In training, zero each value of the encoder's input with this
         probability and scale the others by ``1 / (1 - input_dropout)``
         (:class:`skae.nn.InputDropout`), with fresh draws for every batch;
         the likelihood still scores the clean row, and ``transform`` and
         the scores never drop anything. It acts before ``input_norm``, so
         with a norm the encoder sees the kept values scaled to unit norm.
-        Must be in [0, 1).
+        Must be in [0, 1). ``"auto"`` is 0.5 with
+        ``likelihood="multinomial"`` or ``"poisson"`` (a recommender is
+        asked for the clicks it was not shown), else 0.
     dynamic_binarization : bool, default=False
         With ``likelihood="bernoulli"``, train on a fresh binarisation of
         the data in every batch: each value ``p`` in [0, 1] (a grey level)
@@ -123,9 +129,12 @@ subclass, default="gaussian"
         are kept within [1e-6, 1e6], so scale the data to unit order (e.g.
         with :class:`~sklearn.preprocessing.StandardScaler`). A float fixes
         the variance of every feature.
-    beta : float, default=1.0
+    beta : float or "auto", default="auto"
         Weight of the KL term in the training loss (beta-VAE); 1 is the
         ELBO. ``score`` always reports the ELBO, whatever ``beta``.
+        ``"auto"`` is 0.2, the cap of Liang et al. (2018), with
+        ``likelihood="multinomial"`` or ``"poisson"`` and
+        ``objective="elbo"``, else 1.
     kl_warmup : int, default=0
         Number of epochs over which the KL weight rises linearly from
         ``beta / kl_warmup`` to ``beta``, where it stays; 0 trains with
@@ -261,6 +270,10 @@ default="constant"
         issues a :class:`~skae.PosteriorCollapseWarning`.
     n_components_ : int
         Width of the code: ``n_components``, or what None gave for this data.
+    hidden_layer_sizes_, input_norm_, input_dropout_, beta_ : object
+        The values the network and the objective were built with: the
+        parameter's own, or what ``"auto"`` stood for (see the user guide,
+        "Count data bring their own defaults").
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -300,7 +313,9 @@ default="constant"
     Raising the KL weight gradually with ``kl_warmup`` (e.g. over 10 epochs)
     is the usual cure, or fewer components.
 
-    For clicks and other counts, Mult-VAE (Liang et al., 2018) is
+    For clicks and other counts, ``likelihood="multinomial"`` alone brings
+    ``input_norm="l2"``, ``input_dropout=0.5``, ``beta=0.2`` and no hidden
+    layer (the parameters' ``"auto"``); Mult-VAE (Liang et al., 2018) is
     ``likelihood="multinomial"``, ``input_norm="l2"``, ``input_dropout=0.5``,
     ``hidden_layer_sizes=(600,)``, ``n_components=200``,
     ``activation="tanh"``, ``batch_size=500`` and the KL weight annealed to
@@ -355,7 +370,8 @@ default="constant"
         params.INPUT_DROPOUT,
         params.Param("dynamic_binarization", False, ["boolean"]),
         params.DECODER_VARIANCE,
-        params.Param("beta", 1.0, [Interval(Real, 0, None, closed="left")]),
+        params.Param("beta", "auto", [Interval(Real, 0, None, closed="left"),
+                                      StrOptions({"auto"})], legacy=1.0),
         params.Param("kl_warmup", 0, [Interval(Integral, 0, None, closed="left")]),
         params.Param("objective", "elbo", [StrOptions({"elbo", "iwae"})]),
         params.Param("n_mc_samples", 1, [Interval(Integral, 1, None, closed="left")]),
@@ -385,10 +401,10 @@ default="constant"
             n_eval_samples=self.n_eval_samples,
             image_shape=self._image_shape(n_features),
         )
-        return normalize_encoder_input(module, self.input_norm)
+        return normalize_encoder_input(module, self.input_norm_)
 
     def _input_noise(self):
-        return InputDropout(self.input_dropout) if self.input_dropout else None
+        return InputDropout(self.input_dropout_) if self.input_dropout_ else None
 
     def _resampling(self):
         return DynamicBinarization() if self.dynamic_binarization else None
@@ -396,7 +412,7 @@ default="constant"
     def _make_objective(self, likelihood):
         if self.objective == "iwae":
             return IWAEObjective(likelihood)
-        return ELBOObjective(likelihood, beta=self.beta)
+        return ELBOObjective(likelihood, beta=self.beta_)
 
     def _check_params(self, n_features):
         super()._check_params(n_features)
@@ -406,9 +422,9 @@ default="constant"
                 f"likelihood='bernoulli' models, not likelihood={self.likelihood!r}. Set "
                 "likelihood='bernoulli' or dynamic_binarization=False."
             )
-        if self.objective == "iwae" and (self.beta != 1 or self.kl_warmup):
+        if self.objective == "iwae" and (self.beta_ != 1 or self.kl_warmup):
             raise ValueError(
-                f"objective='iwae' with beta={self.beta} and kl_warmup={self.kl_warmup}: the "
+                f"objective='iwae' with beta={self.beta_} and kl_warmup={self.kl_warmup}: the "
                 "importance-weighted bound has no separate KL term to weight or warm up. "
                 "Set beta=1 and kl_warmup=0, or use objective='elbo'."
             )
@@ -421,7 +437,7 @@ default="constant"
 
     def _extra_callbacks(self):
         if self.kl_warmup:
-            return [("kl_warmup", LinearWarmup("kl_weight", self.beta, self.kl_warmup))]
+            return [("kl_warmup", LinearWarmup("kl_weight", self.beta_, self.kl_warmup))]
         return []
 
     def _start(self, X):

@@ -307,6 +307,10 @@ def _checked(header, stored, header_size, path, file):
     # read at once: the validation below sees them as they will be used.
     params = schema.read({k: decoder.value(v, f"params.{k}")
                           for k, v in header["params"].items()}, file)
+    # A file from a version without a parameter added since takes the value
+    # that version behaved as, not the parameter's default ("auto" may stand
+    # for something else).
+    params.update({p.name: p.value_before() for p in cls._parameters if p.name not in params})
     # The constructor takes the declared parameters only, and they pass the
     # estimator's own validation before anything is built from them.
     estimator = cls(**params)
