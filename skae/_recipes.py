@@ -53,7 +53,7 @@ def resolved(estimator, name):
     value = getattr(estimator, name)
     if not (isinstance(value, str) and value == AUTO):
         return value
-    plain = _declared(estimator)[name].value_before()
+    plain = declared(estimator)[name].value_before()
     if not counts_task(estimator):
         return plain
     if name == "hidden_layer_sizes" and getattr(estimator, "image_shape", None) is not None:
@@ -65,7 +65,7 @@ def resolved(estimator, name):
     return FOR_COUNTS[name]
 
 
-def _declared(estimator):
+def declared(estimator):
     # Only the parameters declared with "auto" as their default: others of the
     # same name (SparseCoder's sparsity weight beta) mean something else.
     return {p.name: p for p in estimator._parameters
@@ -74,7 +74,7 @@ def _declared(estimator):
 
 def resolve(estimator):
     """Set ``<name>_`` for every parameter of the recipe the estimator takes."""
-    for name in _declared(estimator):
+    for name in declared(estimator):
         setattr(estimator, name + "_", resolved(estimator, name))
 
 
@@ -84,6 +84,6 @@ def restore(estimator):
     Such a model holds the values it was trained with (none of them
     ``"auto"``), so each resolves to itself.
     """
-    for name in _declared(estimator):
+    for name in declared(estimator):
         if name + "_" not in estimator.__dict__:
             setattr(estimator, name + "_", resolved(estimator, name))

@@ -27,6 +27,7 @@ you trust.
 """
 
 import json
+import math
 import re
 import warnings
 
@@ -39,6 +40,7 @@ from sklearn.exceptions import InconsistentVersionWarning
 
 from . import __version__
 from . import _io_schema as schema
+from . import _recipes as recipes
 from ._net import learning_rate_schedule
 from ._persistence import NetState
 from ._random import TorchRNG
@@ -270,6 +272,7 @@ def _load(path):
     if net is not None:
         if "n_components_" not in state and hasattr(estimator, "n_components"):
             estimator.n_components_ = estimator.n_components
+        recipes.restore(estimator)
         net_state = NetState(
             net["module"], net["criterion"],
             None if net["optimizer"] is None else _restore_keys(net["optimizer"]),
@@ -342,6 +345,21 @@ def _checked(header, stored, header_size, path, file):
         probe.__dict__.update({k: schema.stand_in(v) for k, v in state.items()})
         if "n_components_" not in state and hasattr(probe, "n_components"):
             probe.n_components_ = probe.n_components
+        # What the parameters resolve to must be what the model holds.
+        for name in recipes.declared(probe):
+            if name + "_" in state:
+                held, expected = state[name + "_"], recipes.resolved(probe, name)
+                if isinstance(held, schema.Stored):
+                    # A value kept as an array (layer sizes) is a few numbers.
+                    schema.require(math.prod(held.shape) <= _MOST_RECIPE_VALUES,
+                                   f"{name}_ is an array of shape {held.shape}.")
+                    held = schema.read(held, file)
+                schema.require(_same_value(held, expected),
+                               f"{name}_={schema.short(held)} differs from what the "
+                               f"parameters give, {schema.short(expected)}.")
+                setattr(probe, name + "_", held)
+        # Values a model saved before they were resolved at fit trained with.
+        recipes.restore(probe)
         schema.require(probe._code_width() == state["_n_features_out"],
                        f"_n_features_out={state['_n_features_out']} differs from the width "
                        f"of the code the parameters describe, {probe._code_width()}.")
@@ -350,6 +368,20 @@ def _checked(header, stored, header_size, path, file):
     schema.require(not unused, f"{path} holds arrays nothing refers to: {sorted(unused)[:5]}.")
     _warn_versions(versions, name, path)
     return estimator, state, net
+
+
+#: Most numbers a resolved parameter kept as an array (layer sizes) may hold.
+_MOST_RECIPE_VALUES = 64
+
+
+def _same_value(a, b):
+    """Equality of two parameter values, a tuple read back as a list included."""
+    sequences = (list, tuple, np.ndarray)
+    if isinstance(a, sequences) and isinstance(b, sequences):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, sequences) or isinstance(b, sequences):
+        return False
+    return bool(a == b)
 
 
 def _check_like_fresh(net, state):

@@ -49,7 +49,8 @@ def test_raw_input_collapses_and_says_so(wide_pixels, monkeypatch, rates_by_fan_
 
     if not rates_by_fan_in:
         monkeypatch.setattr(_net, "fan_in_param_groups", lambda module, lr: [])
-    model = AutoencoderTransformer(4, random_state=0, standardize_input=False)
+    # Batches of 200 rows, as MNIST's defaults cut, rather than 50.
+    model = AutoencoderTransformer(4, random_state=0, standardize_input=False, batch_size=200)
     codes, collapsed = fit_recording(model, wide_pixels)
     pca_spread = PCA(4).fit_transform(wide_pixels).std(axis=0)
     # At most the first code lives.

@@ -72,8 +72,11 @@ def test_history_shows_each_stage(digits):
 
 def test_first_stage_uses_the_estimators_loss_later_ones_squared_error(digits):
     X = digits[0][:300]
+    # The encoder reads the pixels as they are, so that its hidden units stay
+    # on the pixels' scale.
     ae = AutoencoderTransformer(4, hidden_layer_sizes=(16,), likelihood="bernoulli",
-                                pretrain="greedy", max_iter=3, random_state=0).fit(X)
+                                pretrain="greedy", max_iter=3, random_state=0,
+                                standardize_input=False).fit(X)
     # Bernoulli negative log-likelihood of 64 pixels is far above the squared
     # error of reconstructing 16 hidden units.
     first, second = ae.pretrain_loss_curves_
