@@ -195,6 +195,8 @@ class DeterministicAutoencoder(BaseAutoencoder):
     def _inspect(self, X, *, converged):
         super()._inspect(X, converged=converged)
         module = self.net_.module_
+        if getattr(module, "code_axes", None) is None and not converged:
+            return  # no axes to set and no fit to check
         if isinstance(X, ChunkedRows):
             rows = X.head(_AXES_ROWS)  # read from the start, not from all over the source
         else:
