@@ -14,7 +14,7 @@ from ._interrupts import deferred
 from ._pretraining import greedy_pretrain
 from ._stacklevel import user_stacklevel
 from .exceptions import CollapsedCodesWarning
-from .nn import ConvAutoencoder, MLPAutoencoder, Multinomial, ReconstructionObjective
+from .nn import ConvAutoencoder, MLPAutoencoder, ReconstructionObjective
 from .nn.code_axes import CodeAxes, decoder_metric, principal_axes
 from .nn.inputs import CenterScale, normalize_encoder_input, prepend_to_encoder
 
@@ -74,13 +74,10 @@ def count_dead_codes(codes, metric, reconstructions, data_variance):
 
 def _variance_in_mean_units(rows, likelihood):
     """The variance of ``rows`` summed over features, in the units of the
-    likelihood's mean (a multinomial's mean is each row's shares)."""
+    likelihood's mean (see :meth:`skae.nn.Likelihood.in_mean_units`)."""
     rows = rows.toarray() if sp.issparse(rows) else np.asarray(rows)
-    rows = rows.astype(np.float64)
-    if isinstance(likelihood, Multinomial):
-        totals = rows.sum(axis=1, keepdims=True)
-        rows = rows / np.where(totals > 0, totals, 1.0)
-    return float(rows.var(axis=0).sum())
+    rows = likelihood.in_mean_units(torch.from_numpy(rows.astype(np.float64)))
+    return float(rows.var(dim=0, unbiased=False).sum())
 
 
 class DeterministicAutoencoder(BaseAutoencoder):

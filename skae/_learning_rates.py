@@ -1,20 +1,10 @@
 """Learning rates per layer: a lower rate for the weights of layers with many inputs."""
 
-from torch import nn
+from .nn.init import fan_in
 
 #: Layers that read more inputs than this train their weights at a rate
 #: lowered in proportion (see :func:`fan_in_param_groups`).
 REFERENCE_FAN_IN = 256
-
-
-_SCALED_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)
-
-
-def _fan_in(layer):
-    weight = layer.weight
-    if isinstance(layer, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
-        return weight.shape[1] * weight[0, 0].numel()
-    return weight[0].numel()
 
 
 def fan_in_param_groups(module, learning_rate):
@@ -39,10 +29,8 @@ def fan_in_param_groups(module, learning_rate):
     """
     groups = []
     for name, layer in module.named_modules():
-        if not isinstance(layer, _SCALED_LAYERS) or layer.weight is None:
-            continue
-        fan_in = _fan_in(layer)
-        if fan_in > REFERENCE_FAN_IN:
+        inputs = fan_in(layer)
+        if inputs is not None and inputs > REFERENCE_FAN_IN:
             prefix = f"{name}." if name else ""
-            groups.append((f"{prefix}weight", {"lr": learning_rate * REFERENCE_FAN_IN / fan_in}))
+            groups.append((f"{prefix}weight", {"lr": learning_rate * REFERENCE_FAN_IN / inputs}))
     return groups

@@ -104,3 +104,15 @@ def test_gaussian_log_prob_is_the_normal_density():
     raw, x = torch.randn(6, 4, generator=gen), torch.randn(6, 4, generator=gen)
     expected = torch.distributions.Normal(raw, 0.5).log_prob(x).sum(-1)
     torch.testing.assert_close(Gaussian(4, variance=0.25).log_prob(raw, x), expected)
+
+
+def test_data_in_the_units_of_each_likelihoods_mean():
+    import torch
+
+    from skae.nn import Gaussian, Multinomial
+
+    x = torch.tensor([[1.0, 3.0], [0.0, 0.0]])
+    # A multinomial's mean is each row's shares; the other means are the data's units.
+    torch.testing.assert_close(Multinomial(2).in_mean_units(x),
+                               torch.tensor([[0.25, 0.75], [0.0, 0.0]]))
+    assert Gaussian(2).in_mean_units(x) is x

@@ -16,6 +16,26 @@ _LINEAR_LIKE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTran
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm)
 
 
+def fan_in(layer):
+    """How many inputs each output of a linear or convolutional layer reads, or None.
+
+    Parameters
+    ----------
+    layer : torch.nn.Module
+
+    Returns
+    -------
+    int or None
+        None for a layer that is not linear or convolutional.
+    """
+    if not isinstance(layer, _LINEAR_LIKE):
+        return None
+    weight = layer.weight
+    if isinstance(layer, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
+        return weight.shape[1] * weight[0, 0].numel()
+    return weight[0].numel()
+
+
 def reset_parameters(module, generator):
     """Re-initialise every parameter of ``module`` from ``generator``.
 
@@ -45,13 +65,10 @@ def reset_parameters(module, generator):
     with torch.no_grad():
         for layer in module.modules():
             if isinstance(layer, _LINEAR_LIKE):
-                if isinstance(layer, (nn.ConvTranspose1d, nn.ConvTranspose2d)):
-                    fan_in = layer.weight.shape[1] * layer.weight[0, 0].numel()
-                else:
-                    fan_in = layer.weight[0].numel()
+                inputs = fan_in(layer)
                 # kaiming_uniform with a=sqrt(5), PyTorch's default for these
                 # layers, reduces to this bound.
-                bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                bound = 1.0 / math.sqrt(inputs) if inputs > 0 else 0.0
                 layer.weight.uniform_(-bound, bound, generator=generator)
                 if layer.bias is not None:
                     layer.bias.uniform_(-bound, bound, generator=generator)

@@ -70,6 +70,10 @@ class Likelihood(nn.Module):
         """Map a mean to the raw output that gives it (used to start the decoder)."""
         raise NotImplementedError
 
+    def in_mean_units(self, x):
+        """Rows of data in the units of :meth:`link`'s output (the data themselves)."""
+        return x
+
     def log_prob(self, raw, x):
         """log p(x | raw) in nats, summed over the last dimension."""
         raise NotImplementedError
@@ -314,6 +318,11 @@ class Multinomial(Likelihood):
 
     def link(self, raw):
         return torch.softmax(raw, dim=-1)
+
+    def in_mean_units(self, x):
+        # The mean is each row's shares of its total; empty rows stay zero.
+        total = x.sum(dim=-1, keepdim=True)
+        return x / torch.where(total > 0, total, torch.ones_like(total))
 
     def inverse_link(self, mean):
         mean = torch.as_tensor(mean, dtype=torch.float64)
