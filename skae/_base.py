@@ -33,7 +33,6 @@ from ._stacklevel import user_stacklevel
 from ._stopping import NoImprovementStopping
 from ._transaction import transaction
 from .nn.init import build
-from .nn.inputs import CenterScale
 
 
 class BaseNetworkEstimator(
@@ -324,10 +323,11 @@ class BaseNetworkEstimator(
             # Chunks were checked as they were read.
             check_values(self, likelihood, X)
         mean, variance = column_moments(X)
-        likelihood.start(mean, variance)
-        for layer in self.net_.module_.modules():
-            if isinstance(layer, CenterScale):
-                layer.start(mean, variance)
+        # Every part with a start(mean, variance) method (the likelihood, an
+        # input's CenterScale) starts from the data's per-feature moments.
+        for part in (*self.net_.criterion_.modules(), *self.net_.module_.modules()):
+            if callable(getattr(part, "start", None)):
+                part.start(mean, variance)
         self.net_.module_.set_output_bias(
             likelihood.inverse_link(torch.from_numpy(mean.astype(np.float32))))
         self._start(X)

@@ -40,6 +40,7 @@ _CHECKED_ROWS = 2000
 #: nothing from them.
 _MAJORITY_MARGIN = 0.1
 
+
 class BaseNetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     """Base of skae's classifiers: a network trained on labelled and unlabelled rows.
 
